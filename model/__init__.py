@@ -1,0 +1,1 @@
+"""Shared data of every layer: cluster spec, node and task records. Pure data, no I/O."""

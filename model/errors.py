@@ -21,3 +21,15 @@ class Conflict(CassandraMesosError):
 
 class CorruptRecord(CassandraMesosError):
     """A stored record that cannot be read: never dropped silently, always reported with its path."""
+
+
+class StoreUnavailable(CassandraMesosError):
+    """The state store is unreachable or its session suspended (HTTP 503): stop acting, retry later.
+
+    A write refused up front did nothing; a write whose answer was lost says so in its message and
+    may have been applied (atomically), so re-read before retrying.
+    """
+
+
+class UnsupportedSchema(CassandraMesosError):
+    """The store was written by a newer version of the framework; refuse rather than misread it."""

@@ -1,0 +1,109 @@
+"""The command executor: `python -m localmesos.agent.executor --meta-dir D`.
+
+One per command task, in its own session so it outlives agent restarts. It starts the command in
+its own process group, writes `forked.pid`, waits for it and writes `exit.json` (the wait status
+and whether a kill was requested). A kill is a SIGTERM to this process after the agent wrote
+`kill.json` with the grace period: SIGTERM to the task's process group, SIGKILL when the grace
+period ends. When the command exits, whatever is left of its process group is SIGKILLed, as
+Mesos destroys the container.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from localmesos.agent.checkpoint import read_json, write_json
+from localmesos.agent.statuses import DEFAULT_KILL_GRACE
+
+POLL = 0.05
+
+
+class _KillFlag:
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _command_argv(spec: dict[str, Any]) -> tuple[list[str], str | None]:
+    if spec.get("shell", True):
+        return ["/bin/sh", "-c", str(spec["value"])], None
+    arguments = [str(a) for a in spec.get("arguments") or []] or [str(spec["value"])]
+    return arguments, str(spec["value"])
+
+
+def run(meta: Path) -> int:
+    spec = read_json(meta / "launch.json")
+    kill = _KillFlag()
+    signal.signal(signal.SIGTERM, kill)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    sandbox = Path(spec["sandbox"])
+    argv, executable = _command_argv(spec)
+    try:
+        with open(sandbox / "stdout", "ab") as out, open(sandbox / "stderr", "ab") as err:
+            child = subprocess.Popen(
+                argv,
+                executable=executable,
+                cwd=sandbox,
+                env=spec["env"],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                close_fds=True,
+                process_group=0,
+            )
+    except OSError as e:
+        write_json(meta / "exit.json", {"launch_error": f"Failed to execute '{spec['value']}': {e}"})
+        return 1
+    write_json(meta / "forked.pid", {"pid": child.pid})
+    deadline: float | None = None
+    term_sent = kill_sent = False
+    while True:
+        pid, wait_status = os.waitpid(child.pid, os.WNOHANG)
+        if pid:
+            break
+        if kill.requested:
+            kill.requested = False
+            grace = DEFAULT_KILL_GRACE
+            if (meta / "kill.json").exists():
+                grace = float(read_json(meta / "kill.json").get("grace_period", DEFAULT_KILL_GRACE))
+            # A repeated kill may only shorten the remaining grace period (reference §7.6).
+            new_deadline = time.monotonic() + max(0.0, grace)
+            deadline = new_deadline if deadline is None else min(deadline, new_deadline)
+            if not term_sent:
+                _killpg(child.pid, signal.SIGTERM)
+                term_sent = True
+        if deadline is not None and not kill_sent and time.monotonic() >= deadline:
+            _killpg(child.pid, signal.SIGKILL)
+            kill_sent = True
+        time.sleep(POLL)
+    _killpg(child.pid, signal.SIGKILL)
+    write_json(meta / "exit.json", {"wait_status": wait_status, "killed": term_sent})
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="localmesos.agent.executor")
+    p.add_argument("--meta-dir", required=True)
+    ns = p.parse_args(argv)
+    sys.exit(run(Path(ns.meta_dir)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""What one Cassandra node needs from an agent, and the labels that tie reservations to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from model.errors import InvalidInput
+
+# Reservation label keys: every cpus/mem/disk/ports reservation of a node carries all three.
+LABEL_CLUSTER = "cluster"
+LABEL_NODE = "node"
+LABEL_RESOURCE_ID = "resource_id"
+
+# The five ports of a node, in the order they are taken from the agent's ranges.
+CASSANDRA_PORT_NAMES = ("storage", "ssl_storage", "native_transport", "jmx", "sidecar")
+
+
+@dataclass(frozen=True, order=True)
+class ReservationKey:
+    """Identifies the reservations and volume of one node: (cluster, node, resource id)."""
+
+    cluster: str
+    node: str
+    resource_id: str
+
+    def labels(self) -> dict[str, str]:
+        return {LABEL_CLUSTER: self.cluster, LABEL_NODE: self.node, LABEL_RESOURCE_ID: self.resource_id}
+
+    @classmethod
+    def from_labels(cls, labels: Mapping[str, str]) -> ReservationKey | None:
+        """The key named by reservation labels, or None if they are not ours."""
+        try:
+            return cls(labels[LABEL_CLUSTER], labels[LABEL_NODE], labels[LABEL_RESOURCE_ID])
+        except KeyError:
+            return None
+
+
+@dataclass(frozen=True)
+class NodeRequirements:
+    """Resources, identity and placement of one node.
+
+    ``resource_id`` and ``persistence_id`` are chosen once for the node's life and stored with
+    its record; ``agent_id`` is set once the node has reservations on an agent (relaunch in place
+    only there); ``ports`` are the node's ports once chosen (fixed for its life).
+    """
+
+    cluster: str
+    node: str
+    role: str
+    principal: str | None
+    cpus: float
+    mem: float
+    disk: float
+    resource_id: str
+    persistence_id: str
+    port_names: tuple[str, ...] = CASSANDRA_PORT_NAMES
+    volume_path: str = "data"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    agent_id: str | None = None
+    ports: Mapping[str, int] | None = None
+    rack: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("cluster", "node", "role", "resource_id", "persistence_id"):
+            if not getattr(self, name):
+                raise InvalidInput(f"node requirements: {name} must not be empty")
+        if self.role == "*":
+            raise InvalidInput("node requirements: role '*' cannot hold reservations")
+        for name in ("cpus", "mem", "disk"):
+            if getattr(self, name) <= 0:
+                raise InvalidInput(
+                    f"node requirements of {self.node}: {name} must be > 0, got {getattr(self, name)}"
+                )
+        if len(set(self.port_names)) != len(self.port_names):
+            raise InvalidInput(
+                f"node requirements of {self.node}: duplicate port names {list(self.port_names)}"
+            )
+        if "/" in self.volume_path or self.volume_path in ("", ".", ".."):
+            raise InvalidInput(f"volume_path must be one relative path component, got {self.volume_path!r}")
+        if self.ports is not None and set(self.ports) != set(self.port_names):
+            raise InvalidInput(
+                f"node requirements of {self.node}: ports {sorted(self.ports)} do not match port names "
+                f"{sorted(self.port_names)}"
+            )
+        reserved = {LABEL_CLUSTER, LABEL_NODE, LABEL_RESOURCE_ID} & set(self.labels)
+        if reserved:
+            raise InvalidInput(f"node requirements: extra labels must not override {sorted(reserved)}")
+
+    @property
+    def key(self) -> ReservationKey:
+        return ReservationKey(self.cluster, self.node, self.resource_id)
+
+    def reservation_labels(self) -> dict[str, str]:
+        return {**self.labels, **self.key.labels()}

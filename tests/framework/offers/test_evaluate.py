@@ -1,0 +1,207 @@
+"""Offer evaluation: what a node gets from an offer, or why not (table tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from framework.mesos import resources as rs
+from framework.offers.evaluate import Fit, NoFit, PlacementContext, evaluate, plan_offers, rack_of
+from framework.offers.requirements import NodeRequirements, ReservationKey
+from model.errors import InvalidInput
+from tests.framework.offers.offer_factory import PRINCIPAL, ROLE, node_reservations, offer
+
+
+def req(node: str = "node-0", cluster: str = "c1", **kw: Any) -> NodeRequirements:
+    base: dict[str, Any] = dict(
+        cluster=cluster,
+        node=node,
+        role=ROLE,
+        principal=PRINCIPAL,
+        cpus=1,
+        mem=2048,
+        disk=4096,
+        resource_id=f"{cluster}-{node}-r",
+        persistence_id=f"{cluster}-{node}-data",
+    )
+    return NodeRequirements(**{**base, **kw})
+
+
+def ops_of(fit: Fit) -> list[dict[str, Any]]:
+    return fit.operations({"name": "n", "task_id": {"value": "t"}, "command": {"value": "true"}})
+
+
+def test_first_launch_reserves_creates_and_launches_in_one_accept() -> None:
+    fit = evaluate(offer(), req())
+    assert isinstance(fit, Fit)
+    ops = ops_of(fit)
+    assert [o["type"] for o in ops] == ["RESERVE", "CREATE", "LAUNCH"]
+    reserved = ops[0]["reserve"]["resources"]
+    assert {r["name"] for r in reserved} == {"cpus", "mem", "disk", "ports"}
+    for r in reserved:
+        assert r["allocation_info"] == {"role": ROLE}
+        (resv,) = r["reservations"]
+        assert resv["type"] == "DYNAMIC" and resv["role"] == ROLE and resv["principal"] == PRINCIPAL
+        assert rs.labels_of(resv) == {"cluster": "c1", "node": "node-0", "resource_id": "c1-node-0-r"}
+    (volume,) = ops[1]["create"]["volumes"]
+    assert volume["disk"]["persistence"] == {"id": "c1-node-0-data", "principal": PRINCIPAL}
+    assert volume["disk"]["volume"] == {"mode": "RW", "container_path": "data"}
+    (task,) = ops[2]["launch"]["task_infos"]
+    assert task["agent_id"] == {"value": "agent-1"}
+    assert volume in task["resources"]
+    assert "id" not in ops[2]
+    assert not fit.relaunch_in_place
+
+
+def test_ports_are_the_lowest_offered_in_name_order() -> None:
+    fit = evaluate(offer(ports=[(31010, 31011), (31000, 31002)]), req())
+    assert isinstance(fit, Fit)
+    assert fit.ports == {
+        "storage": 31000,
+        "ssl_storage": 31001,
+        "native_transport": 31002,
+        "jmx": 31010,
+        "sidecar": 31011,
+    }
+    (ports_res,) = [r for r in fit.task_resources if r["name"] == "ports"]
+    assert rs.ranges_of(ports_res) == [(31000, 31002), (31010, 31011)]
+
+
+def test_known_ports_of_a_node_are_kept() -> None:
+    mine = {"storage": 31500, "ssl_storage": 31501, "native_transport": 31502, "jmx": 31503, "sidecar": 31600}
+    fit = evaluate(offer(), req(ports=mine))
+    assert isinstance(fit, Fit) and fit.ports == mine
+    miss = evaluate(offer(ports=[(31000, 31100)]), req(ports=mine))
+    assert isinstance(miss, NoFit) and "31500" in miss.reason
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"cpus": 0.5}, "cpus: need 1, offered 0.5"),
+        ({"mem": 1000}, "mem: need 2048"),
+        ({"disk": 10}, "disk: need 4096"),
+        ({"ports": [(31000, 31003)]}, "ports: need 5, offered 4"),
+        ({"ports": []}, "ports: need 5, offered 0"),
+        ({"role": "other"}, "allocated to role 'other'"),
+    ],
+)
+def test_offers_that_do_not_fit_say_why(kwargs: dict[str, Any], needle: str) -> None:
+    decision = evaluate(offer(**kwargs), req())
+    assert isinstance(decision, NoFit)
+    assert needle in decision.reason
+
+
+def test_all_shortfalls_are_reported_together() -> None:
+    decision = evaluate(offer(cpus=0.1, mem=1), req())
+    assert isinstance(decision, NoFit)
+    assert "cpus" in decision.reason and "mem" in decision.reason
+
+
+def test_relaunch_in_place_launches_on_the_reservations_and_volume_as_offered() -> None:
+    ports = [31000, 31001, 31002, 31003, 31004]
+    held = node_reservations("c1", "node-0", "c1-node-0-r", "c1-node-0-data", ports=ports)
+    o = offer(reserved=held, ports=[(31005, 32000)])
+    fit = evaluate(o, req(agent_id="agent-1"))
+    assert isinstance(fit, Fit)
+    assert fit.relaunch_in_place
+    assert [op["type"] for op in ops_of(fit)] == ["LAUNCH"]
+    assert list(fit.task_resources) == held
+    assert fit.ports == dict(
+        zip(("storage", "ssl_storage", "native_transport", "jmx", "sidecar"), ports, strict=True)
+    )
+
+
+def test_relaunch_ignores_reservations_of_other_nodes_and_other_resource_ids() -> None:
+    other_node = node_reservations(
+        "c1", "node-1", "c1-node-1-r", "c1-node-1-data", ports=[31000, 31001, 31002, 31003, 31004]
+    )
+    old_life = node_reservations(
+        "c1", "node-0", "OLD", "c1-node-0-data", ports=[31005, 31006, 31007, 31008, 31009]
+    )
+    o = offer(reserved=other_node + old_life, ports=[])
+    decision = evaluate(o, req(agent_id="agent-1"))
+    assert isinstance(decision, NoFit)
+    assert "volume c1-node-0-data" in decision.reason
+
+
+def test_relaunch_needs_the_exact_persistence_id() -> None:
+    held = node_reservations(
+        "c1", "node-0", "c1-node-0-r", "another-volume", ports=[31000, 31001, 31002, 31003, 31004]
+    )
+    decision = evaluate(offer(reserved=held), req(agent_id="agent-1"))
+    # The labelled plain resources are there but the volume is another one: never create a new one here.
+    assert isinstance(decision, NoFit)
+    assert "volume c1-node-0-data" in decision.reason
+
+
+def test_relaunch_only_on_its_agent() -> None:
+    decision = evaluate(offer(agent="agent-2"), req(agent_id="agent-1"))
+    assert isinstance(decision, NoFit) and "agent-1" in decision.reason
+
+
+def test_relaunch_recreates_a_volume_that_never_got_created_on_its_reserved_disk() -> None:
+    held = node_reservations("c1", "node-0", "c1-node-0-r", None, ports=[31000, 31001, 31002, 31003, 31004])
+    fit = evaluate(offer(reserved=held), req(agent_id="agent-1"))
+    assert isinstance(fit, Fit)
+    assert [op["type"] for op in ops_of(fit)] == ["CREATE", "LAUNCH"]
+
+
+def test_one_node_of_a_cluster_per_agent_by_default() -> None:
+    ctx = PlacementContext({"c1": {"agent-1": frozenset({"node-1"})}})
+    decision = evaluate(offer(), req(), ctx)
+    assert isinstance(decision, NoFit) and "already hosts node-1 of c1" in decision.reason
+    assert isinstance(evaluate(offer(), req(cluster="c2"), ctx), Fit)
+    assert isinstance(evaluate(offer(), req(), PlacementContext(ctx.placed, max_nodes_per_agent=2)), Fit)
+
+
+def test_rack_comes_from_attributes_then_fault_domain() -> None:
+    assert rack_of(offer(rack="r1", zone="z9")) == "r1"
+    assert rack_of(offer(zone="z9")) == "z9"
+    assert rack_of(offer()) is None
+    fit = evaluate(offer(rack="r2"), req())
+    assert isinstance(fit, Fit) and fit.rack == "r2"
+    wrong = evaluate(offer(rack="r2"), req(rack="r1"))
+    assert isinstance(wrong, NoFit) and "rack r1" in wrong.reason
+
+
+def test_requirements_are_validated() -> None:
+    with pytest.raises(InvalidInput, match="cpus"):
+        req(cpus=0)
+    with pytest.raises(InvalidInput, match="role"):
+        req(role="*")
+    with pytest.raises(InvalidInput, match="volume_path"):
+        req(volume_path="/var/lib")
+    with pytest.raises(InvalidInput, match="port names"):
+        req(ports={"storage": 1})
+
+
+def test_plan_spreads_a_cluster_over_agents_and_declines_the_rest() -> None:
+    offers = [offer(agent=f"a{i}", offer_id=f"o{i}") for i in range(4)]
+    nodes = [req(node=f"node-{i}") for i in range(3)]
+    plan = plan_offers(offers, nodes)
+    assert [f.agent_id for f in plan.fits] == ["a0", "a1", "a2"]
+    assert len({f.node for f in plan.fits}) == 3
+    assert plan.declines == ("o3",)
+    assert "no pending node" in plan.reasons["o3"]
+
+
+def test_plan_sends_pinned_nodes_home_and_cleans_orphans_elsewhere() -> None:
+    held = node_reservations(
+        "c1", "node-0", "c1-node-0-r", "c1-node-0-data", ports=[31000, 31001, 31002, 31003, 31004]
+    )
+    orphan = node_reservations("gone", "node-0", "x", "gone-data")
+    offers = [
+        offer(agent="a0", offer_id="o0", reserved=orphan),
+        offer(agent="a1", offer_id="o1", reserved=held),
+    ]
+    pinned = req(agent_id="a1")
+    plan = plan_offers(offers, [pinned], referenced=frozenset({pinned.key}), role=ROLE)
+    assert [f.offer_id for f in plan.fits] == ["o1"] and plan.fits[0].relaunch_in_place
+    assert [op["type"] for op in plan.cleanups["o0"]] == ["DESTROY", "UNRESERVE"]
+    assert plan.declines == ()
+
+
+def test_reservation_key_from_foreign_labels_is_none() -> None:
+    assert ReservationKey.from_labels({"owner": "x"}) is None

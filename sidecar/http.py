@@ -1,0 +1,213 @@
+"""The sidecar's HTTP API on the node's reserved sidecar port.
+
+- ``GET /health``: the Cassandra process is alive (200) or not (503).
+- ``GET /ready``: CQL answers on the node's own address and native port (cassandra-driver).
+- ``GET /status``: the node as nodetool sees it: mode, host id, datacenter, rack, load, tokens,
+  and its view of the ring (``UN``/``DN``...). Cached briefly: each nodetool call is a JVM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from aiohttp import web
+
+from model.node_config import NodeConfig
+from sidecar.nodetool import Nodetool, NodetoolError, RingMember
+
+log = logging.getLogger(__name__)
+
+STATUS_TTL_S = 3.0
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ready: bool
+    detail: str
+    version: str | None = None
+
+
+class CqlProbe:
+    """One long-lived driver session to this node only; rebuilt after any failure."""
+
+    def __init__(self, address: str, port: int, timeout_s: float = 5.0) -> None:
+        self._address = address
+        self._port = port
+        self._timeout = timeout_s
+        self._cluster: Any = None
+        self._session: Any = None
+        self._lock = asyncio.Lock()
+
+    def _connect(self) -> None:
+        from cassandra.cluster import Cluster
+        from cassandra.policies import WhiteListRoundRobinPolicy
+
+        self._cluster = Cluster(
+            contact_points=[self._address],
+            port=self._port,
+            load_balancing_policy=WhiteListRoundRobinPolicy([self._address]),
+            protocol_version=5,
+            connect_timeout=self._timeout,
+            control_connection_timeout=self._timeout,
+            schema_metadata_enabled=False,
+            token_metadata_enabled=False,
+        )
+        self._session = self._cluster.connect()
+
+    def _query(self) -> Readiness:
+        from cassandra import AuthenticationFailed
+        from cassandra.cluster import NoHostAvailable
+
+        try:
+            if self._session is None:
+                self._connect()
+            row = self._session.execute(
+                "SELECT release_version FROM system.local", timeout=self._timeout
+            ).one()
+            return Readiness(True, "CQL answers", str(row.release_version))
+        except NoHostAvailable as e:
+            self._close()
+            if any(isinstance(err, AuthenticationFailed) for err in e.errors.values()):
+                # The server speaks CQL and asks for credentials: it is ready for clients.
+                return Readiness(True, "CQL answers (authentication required)")
+            return Readiness(False, f"CQL not answering: {_first_error(e)}")
+        except Exception as e:  # any driver failure means "not ready", never a 500
+            self._close()
+            return Readiness(False, f"CQL not answering: {type(e).__name__}: {e}")
+
+    def _close(self) -> None:
+        cluster, self._cluster, self._session = self._cluster, None, None
+        if cluster is not None:
+            try:
+                cluster.shutdown()
+            except Exception as e:
+                log.debug("driver shutdown: %s", e)
+
+    async def check(self) -> Readiness:
+        async with self._lock:
+            return await asyncio.to_thread(self._query)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await asyncio.to_thread(self._close)
+
+
+def _first_error(e: Exception) -> str:
+    errors = getattr(e, "errors", None) or {}
+    for err in errors.values():
+        return f"{type(err).__name__}: {err}"
+    return str(e)
+
+
+class StatusSource:
+    """``/status`` from nodetool (info + status + netstats in parallel), cached for a few seconds."""
+
+    def __init__(self, node: NodeConfig, nodetool: Nodetool, clock: Callable[[], float] = time.monotonic):
+        self._node = node
+        self._nodetool = nodetool
+        self._clock = clock
+        self._cached: tuple[float, dict[str, Any]] | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> dict[str, Any]:
+        async with self._lock:
+            now = self._clock()
+            if self._cached is not None and now - self._cached[0] < STATUS_TTL_S:
+                return self._cached[1]
+            info, ring, mode = await asyncio.gather(
+                self._nodetool.info(), self._nodetool.status(), self._nodetool.mode()
+            )
+            status = {
+                "cluster": self._node.cluster,
+                "node": self._node.node,
+                "config_id": self._node.config_id,
+                "mode": mode,
+                "host_id": info.host_id,
+                "data_center": info.data_center,
+                "rack": info.rack,
+                "load": info.load,
+                "tokens": info.token_count,
+                "gossip_running": info.gossip_active,
+                "native_transport_running": info.native_transport_active,
+                "uptime_s": info.uptime_s,
+                "heap_used_mb": info.heap_used_mb,
+                "heap_total_mb": info.heap_total_mb,
+                "endpoint": f"{self._node.listen_address}:{self._node.ports.storage}",
+                "ring": [ring_entry(m) for m in ring],
+            }
+            self._cached = (self._clock(), status)
+            return status
+
+
+def ring_entry(m: RingMember) -> dict[str, Any]:
+    entry = asdict(m)
+    del entry["status"]
+    entry["state"] = m.code  # "UN", "DN", "UJ"...
+    return entry
+
+
+@dataclass
+class SidecarState:
+    """What the handlers read; filled in by main as the node comes up."""
+
+    node: NodeConfig
+    process_alive: Callable[[], bool]
+    process_pid: Callable[[], int | None]
+    probe: CqlProbe
+    status: StatusSource
+    phase: str = "starting"  # starting -> waiting-for-seeds -> running -> stopping -> stopped
+    version: str | None = None
+
+
+def build_app(state: SidecarState) -> web.Application:
+    async def health(_: web.Request) -> web.Response:
+        alive = state.process_alive()
+        body = {"alive": alive, "pid": state.process_pid(), "phase": state.phase}
+        return web.json_response(body, status=200 if alive else 503)
+
+    async def ready(_: web.Request) -> web.Response:
+        if not state.process_alive():
+            return web.json_response(
+                {"ready": False, "detail": f"Cassandra is not running ({state.phase})"}, status=503
+            )
+        r = await state.probe.check()
+        if r.version:
+            state.version = r.version
+        body = {"ready": r.ready, "detail": r.detail, "version": r.version}
+        return web.json_response(body, status=200 if r.ready else 503)
+
+    async def status(_: web.Request) -> web.Response:
+        if not state.process_alive():
+            return web.json_response(
+                {"message": f"Cassandra is not running ({state.phase})", "phase": state.phase},
+                status=503,
+            )
+        try:
+            body = dict(await state.status.get())
+        except NodetoolError as e:
+            return web.json_response({"message": str(e), "phase": state.phase}, status=503)
+        except ValueError as e:
+            return web.json_response({"message": f"unexpected nodetool output: {e}"}, status=502)
+        body["version"] = state.version
+        body["phase"] = state.phase
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
+    app.router.add_get("/status", status)
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> Callable[[], Awaitable[None]]:
+    """Start serving; returns the coroutine function that stops the server."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    return runner.cleanup

@@ -1,0 +1,60 @@
+"""Where this node's Cassandra jars and JDK 17 are.
+
+In production the Mesos fetcher extracts a Cassandra tarball (a CommandInfo URI) into the
+sandbox, e.g. ``$MESOS_SANDBOX/apache-cassandra-5.0.8/lib``; locally the jars of ``make jars``
+are used (``jvm.cassandra_lib()``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jvm
+from model.errors import InvalidInput
+from model.node_config import NodeConfig
+
+
+class RuntimeNotFound(InvalidInput):
+    """No Cassandra jars or no JDK where the NodeConfig says (or anywhere, by default)."""
+
+
+def is_cassandra_lib(lib: Path) -> bool:
+    """A lib dir with the server jar: cassandra-all-*.jar (Maven) or apache-cassandra-*.jar (tarball)."""
+    return lib.is_dir() and any(
+        p.name.startswith(("cassandra-all-", "apache-cassandra-")) for p in lib.glob("*.jar")
+    )
+
+
+def resolve_cassandra_lib(node: NodeConfig, sandbox: Path) -> Path:
+    if node.cassandra_lib is not None:
+        lib = Path(node.cassandra_lib)
+        lib = lib if lib.is_absolute() else sandbox / lib
+        if not is_cassandra_lib(lib):
+            raise RuntimeNotFound(
+                f"cassandra_lib {node.cassandra_lib!r} ({lib}) holds no cassandra-all-*.jar or "
+                "apache-cassandra-*.jar: check the fetched URI and where it is extracted"
+            )
+        return lib
+    # A fetched tarball extracts into one top-level directory of the sandbox.
+    for candidate in sorted(sandbox.glob("*/lib")):
+        if is_cassandra_lib(candidate):
+            return candidate
+    try:
+        return jvm.cassandra_lib()
+    except jvm.JarsNotFound as e:
+        raise RuntimeNotFound(
+            f"no Cassandra in the sandbox ({sandbox}/*/lib) and no local jars: {e}; "
+            "set cassandra_lib or add the Cassandra tarball to the task's URIs"
+        ) from None
+
+
+def resolve_java(node: NodeConfig) -> Path:
+    if node.java_home is not None:
+        java = Path(node.java_home) / "bin" / "java"
+        if not java.exists():
+            raise RuntimeNotFound(f"java_home {node.java_home!r} has no bin/java")
+        return java
+    try:
+        return jvm.find_java17()
+    except jvm.JavaNotFound as e:
+        raise RuntimeNotFound(str(e)) from None

@@ -1,0 +1,5 @@
+"""`python -m localmesos ...` is the `localmesos` command."""
+
+from localmesos.cli import main
+
+main()

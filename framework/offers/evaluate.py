@@ -9,7 +9,7 @@ same agent and launches on them as offered, so the data survives. Everything her
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,11 +88,11 @@ def view_offer(offer: Mapping[str, Any], rack_attribute: str = RACK_ATTRIBUTE) -
 class PlacementContext:
     """Where the nodes of each cluster already are: cluster -> agent id -> node names."""
 
-    placed: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
+    placed: Mapping[str, Mapping[str, Set[str]]] = field(default_factory=dict)
     max_nodes_per_agent: int = 1
 
     def others_on_agent(self, cluster: str, agent_id: str, node: str) -> frozenset[str]:
-        return self.placed.get(cluster, {}).get(agent_id, frozenset()) - {node}
+        return frozenset(self.placed.get(cluster, {}).get(agent_id, ())) - {node}
 
 
 @dataclass(frozen=True)
@@ -318,20 +318,14 @@ def plan_offers(
         else:
             floating.append(req)
 
+    # Placements made in this batch count for later offers.
+    live = PlacementContext(placed, ctx.max_nodes_per_agent)
     fits: list[Fit] = []
     cleanups: dict[str, tuple[Json, ...]] = {}
     declines: list[str] = []
     reasons: dict[str, str] = {}
     for offer in offers:
         view = offer if isinstance(offer, OfferView) else view_offer(offer)
-        live = (
-            PlacementContext(
-                {c: {a: frozenset(n) for a, n in ag.items()} for c, ag in placed.items()},
-                ctx.max_nodes_per_agent,
-            )
-            if floating
-            else ctx
-        )
         chosen: Fit | None = None
         first_reason: str | None = None
         candidates = pinned.get(view.agent_id, [])

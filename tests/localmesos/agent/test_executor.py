@@ -30,11 +30,18 @@ def start_executor(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Po
         meta, sandbox = tmp_path / f"meta{len(procs)}", tmp_path / f"sb{len(procs)}"
         meta.mkdir()
         sandbox.mkdir()
-        spec = {"shell": shell, "value": value, "arguments": arguments or [], "sandbox": str(sandbox),
-                "env": {"PATH": "/usr/bin:/bin", "GREETING": "hello"}}
+        spec = {
+            "shell": shell,
+            "value": value,
+            "arguments": arguments or [],
+            "sandbox": str(sandbox),
+            "env": {"PATH": "/usr/bin:/bin", "GREETING": "hello"},
+        }
         (meta / "launch.json").write_text(json.dumps(spec))
-        p = subprocess.Popen([sys.executable, "-m", "localmesos.agent.executor", "--meta-dir", str(meta)],
-                             start_new_session=True)
+        p = subprocess.Popen(
+            [sys.executable, "-m", "localmesos.agent.executor", "--meta-dir", str(meta)],
+            start_new_session=True,
+        )
         procs.append(p)
         return p, meta, sandbox
 

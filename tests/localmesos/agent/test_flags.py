@@ -13,11 +13,18 @@ def test_resources_in_mesos_text_syntax() -> None:
     assert res == [
         {"name": "cpus", "type": "SCALAR", "scalar": {"value": 4.0}},
         {"name": "mem", "type": "SCALAR", "scalar": {"value": 8192.5}},
-        {"name": "ports", "type": "RANGES",
-         "ranges": {"range": [{"begin": 31000, "end": 31009}, {"begin": 31100, "end": 31100}]}},
+        {
+            "name": "ports",
+            "type": "RANGES",
+            "ranges": {"range": [{"begin": 31000, "end": 31009}, {"begin": 31100, "end": 31100}]},
+        },
         {"name": "disks", "type": "SET", "set": {"item": ["a", "b"]}},
-        {"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.0},
-         "reservations": [{"type": "STATIC", "role": "db"}]},
+        {
+            "name": "cpus",
+            "type": "SCALAR",
+            "scalar": {"value": 1.0},
+            "reservations": [{"type": "STATIC", "role": "db"}],
+        },
     ]
 
 
@@ -44,7 +51,9 @@ def test_bad_resources_name_the_problem(text: str, fragment: str) -> None:
 
 
 def test_missing_resources_get_mesos_defaults(tmp_path) -> None:
-    flags = parse_flags(["--master", "http://127.0.0.1:1", "--work-dir", str(tmp_path), "--resources", "cpus:2"])
+    flags = parse_flags(
+        ["--master", "http://127.0.0.1:1", "--work-dir", str(tmp_path), "--resources", "cpus:2"]
+    )
     by_name = {r["name"]: r for r in flags.resources}
     assert by_name["cpus"]["scalar"]["value"] == 2.0
     assert by_name["mem"]["scalar"]["value"] > 0 and by_name["disk"]["scalar"]["value"] > 0
@@ -65,7 +74,7 @@ def test_attributes_are_text_unless_they_parse() -> None:
 def test_domain_needs_region_and_zone() -> None:
     good = '{"fault_domain":{"region":{"name":"eu"},"zone":{"name":"eu-1"}}}'
     assert parse_domain(good)["fault_domain"]["zone"]["name"] == "eu-1"
-    with pytest.raises(FlagError, match="zone.name"):
+    with pytest.raises(FlagError, match=r"zone\.name"):
         parse_domain('{"fault_domain":{"region":{"name":"eu"}}}')
     with pytest.raises(FlagError, match="invalid JSON"):
         parse_domain("{eu")

@@ -16,9 +16,13 @@ from localmesos.agent.volumes import link_task_volumes, sync_volumes
 
 
 def _volume(pid: str, role: str = "cassandra", container_path: str = "data") -> dict:
-    return {"name": "disk", "type": "SCALAR", "scalar": {"value": 64},
-            "reservations": [{"type": "DYNAMIC", "role": role}],
-            "disk": {"persistence": {"id": pid}, "volume": {"mode": "RW", "container_path": container_path}}}
+    return {
+        "name": "disk",
+        "type": "SCALAR",
+        "scalar": {"value": 64},
+        "reservations": [{"type": "DYNAMIC", "role": role}],
+        "disk": {"persistence": {"id": pid}, "volume": {"mode": "RW", "container_path": container_path}},
+    }
 
 
 def test_fetcher_copies_extracts_and_marks_executable(tmp_path: Path) -> None:
@@ -30,11 +34,15 @@ def test_fetcher_copies_extracts_and_marks_executable(tmp_path: Path) -> None:
         tar.add(src / "inner.txt", arcname="bundle/inner.txt")
     sandbox = tmp_path / "sandbox"
     sandbox.mkdir()
-    fetch_all([
-        {"value": str(src / "tool.sh"), "executable": True},
-        {"value": f"file://{src / 'bundle.tar.gz'}"},
-        {"value": str(src / "inner.txt"), "output_file": "conf/renamed.txt"},
-    ], sandbox, "c1")
+    fetch_all(
+        [
+            {"value": str(src / "tool.sh"), "executable": True},
+            {"value": f"file://{src / 'bundle.tar.gz'}"},
+            {"value": str(src / "inner.txt"), "output_file": "conf/renamed.txt"},
+        ],
+        sandbox,
+        "c1",
+    )
     assert os.access(sandbox / "tool.sh", os.X_OK)
     assert (sandbox / "bundle" / "inner.txt").read_text() == "inside"
     assert (sandbox / "bundle.tar.gz").exists()  # without cache both archive and contents remain
@@ -67,11 +75,21 @@ def test_volumes_are_created_linked_and_destroyed(tmp_path: Path) -> None:
 
 def test_task_environment_follows_mesos_1_11() -> None:
     env = task_environment(
-        framework_id="F", executor_id="t1", sandbox="/sb", agent_id="A", agent_ip="127.0.3.1", agent_port=5051,
+        framework_id="F",
+        executor_id="t1",
+        sandbox="/sb",
+        agent_id="A",
+        agent_ip="127.0.3.1",
+        agent_port=5051,
         checkpoint=True,
-        task={"command": {"environment": {"variables": [{"name": "NODE", "value": "n1"},
-                                                        {"name": "PATH", "value": "/opt/bin"}]}},
-              "resources": [{"name": "cpus", "allocation_info": {"role": "cassandra"}}]},
+        task={
+            "command": {
+                "environment": {
+                    "variables": [{"name": "NODE", "value": "n1"}, {"name": "PATH", "value": "/opt/bin"}]
+                }
+            },
+            "resources": [{"name": "cpus", "allocation_info": {"role": "cassandra"}}],
+        },
     )
     assert env["MESOS_SLAVE_PID"] == "slave(1)@127.0.3.1:5051"
     assert env["MESOS_AGENT_ENDPOINT"] == "127.0.3.1:5051"
@@ -84,6 +102,13 @@ def test_task_environment_follows_mesos_1_11() -> None:
 
 def test_secret_environment_variables_are_refused() -> None:
     with pytest.raises(LaunchError, match="'TOKEN' of type 'SECRET'"):
-        task_environment(framework_id="F", executor_id="t", sandbox="/sb", agent_id="A", agent_ip="127.0.0.1",
-                         agent_port=1, checkpoint=False,
-                         task={"command": {"environment": {"variables": [{"name": "TOKEN", "type": "SECRET"}]}}})
+        task_environment(
+            framework_id="F",
+            executor_id="t",
+            sandbox="/sb",
+            agent_id="A",
+            agent_ip="127.0.0.1",
+            agent_port=1,
+            checkpoint=False,
+            task={"command": {"environment": {"variables": [{"name": "TOKEN", "type": "SECRET"}]}}},
+        )

@@ -1,0 +1,207 @@
+"""Node identity: names, task ids, ports, seeds, racks, initial tokens, and observed node health.
+
+Nodes are ``node-<i>`` (i from 0) within a cluster, and every launch of a node gets a fresh task
+id ``<cluster>__node-<i>__<uuid>``; cluster names cannot contain ``__`` (``^[a-z][a-z0-9-]*``), so
+the id splits unambiguously.
+
+Initial tokens (new clusters only, see ``initial_tokens``): the Murmur3 ring is
+``[-2**63, 2**63 - 1]``. For N nodes with ``num_tokens`` T each, the ring is cut into N*T equal
+arcs and token k (k = 0 .. N*T-1) is ``-2**63 + (k * 2**64) // (N*T) + offset``. Node i owns the
+tokens k = i, i + N, i + 2N, ...: its T tokens are spread around the whole ring and consecutive
+tokens belong to consecutive nodes, which sit in different racks when there are several racks.
+Every node then owns exactly 1/N of the ring. ``offset`` keeps datacenters of one cluster from
+choosing identical tokens (tokens must be unique cluster-wide).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from model.cluster import ClusterSpec, rack_of
+from model.errors import CorruptRecord, InvalidInput
+
+NODE_RE = re.compile(r"^node-(0|[1-9][0-9]{0,5})$")
+TASK_ID_RE = re.compile(
+    r"^(?P<cluster>[a-z][a-z0-9-]{0,47})__(?P<node>node-(?:0|[1-9][0-9]{0,5}))__(?P<uuid>[0-9A-Za-z-]{1,64})$"
+)
+MURMUR3_MIN = -(2**63)
+MURMUR3_MAX = 2**63 - 1
+RING_SIZE = 2**64
+# Datacenter offsets stay tiny against the arc between tokens (2**64 / (N*T) >> 2**20).
+DC_OFFSET_LIMIT = 2**20
+
+
+def node_name(index: int) -> str:
+    if index < 0:
+        raise InvalidInput(f"node index must be >= 0, got {index}")
+    return f"node-{index}"
+
+
+def node_index(name: str) -> int:
+    """``"node-3"`` -> 3; raises InvalidInput for anything that is not a node name."""
+    m = NODE_RE.match(name) if isinstance(name, str) else None
+    if m is None:
+        raise InvalidInput(f"{name!r} is not a node name (expected node-<i>, e.g. node-0)")
+    return int(m.group(1))
+
+
+def is_node_name(name: str) -> bool:
+    return isinstance(name, str) and NODE_RE.match(name) is not None
+
+
+def node_names(count: int) -> list[str]:
+    return [node_name(i) for i in range(count)]
+
+
+@dataclass(frozen=True)
+class TaskId:
+    cluster: str
+    node: str
+    uuid: str
+
+    def __str__(self) -> str:
+        return f"{self.cluster}__{self.node}__{self.uuid}"
+
+
+def task_id(cluster: str, node: str, uuid: str) -> str:
+    """Build a task id; the caller supplies the uuid (e.g. ``uuid4().hex``) so this stays pure."""
+    tid = f"{cluster}__{node}__{uuid}"
+    parse_task_id(tid)
+    return tid
+
+
+def parse_task_id(value: str) -> TaskId:
+    m = TASK_ID_RE.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise InvalidInput(
+            f"{value!r} is not a task id of this framework (expected <cluster>__node-<i>__<uuid>)"
+        )
+    return TaskId(m.group("cluster"), m.group("node"), m.group("uuid"))
+
+
+PORT_NAMES = ("storage", "ssl_storage", "native_transport", "jmx", "sidecar")
+
+
+@dataclass(frozen=True)
+class NodePorts:
+    """The five ports of a node, taken from its agent's port ranges and fixed for the node's life."""
+
+    storage: int
+    ssl_storage: int
+    native_transport: int
+    jmx: int
+    sidecar: int
+
+    def __post_init__(self) -> None:
+        values = self.as_tuple()
+        for name, port in zip(PORT_NAMES, values, strict=True):
+            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                raise InvalidInput(f"port {name} must be an integer from 1 to 65535, got {port!r}")
+        if len(set(values)) != len(values):
+            raise InvalidInput(f"the ports of a node must be distinct, got {self.to_json()}")
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        return (self.storage, self.ssl_storage, self.native_transport, self.jmx, self.sidecar)
+
+    def to_json(self) -> dict[str, int]:
+        return dict(zip(PORT_NAMES, self.as_tuple(), strict=True))
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "node ports") -> NodePorts:
+        if not isinstance(data, Mapping):
+            raise CorruptRecord(f"{where}: expected a JSON object, got {type(data).__name__}")
+        missing = [n for n in PORT_NAMES if n not in data]
+        if missing:
+            raise CorruptRecord(f"{where}: missing {', '.join(missing)}")
+        try:
+            return cls(**{n: data[n] for n in PORT_NAMES})
+        except InvalidInput as exc:
+            raise CorruptRecord(f"{where}: {exc}") from None
+
+    @classmethod
+    def from_list(cls, ports: list[int] | tuple[int, ...]) -> NodePorts:
+        """Assign five ports taken from an offer, in the order of PORT_NAMES."""
+        if len(ports) != len(PORT_NAMES):
+            raise InvalidInput(f"a node needs exactly {len(PORT_NAMES)} ports, got {len(ports)}")
+        return cls(*ports)
+
+
+def seed_nodes(spec: ClusterSpec) -> list[str]:
+    """This datacenter's seeds: the first ``spec.seeds`` nodes by index (stable across updates)."""
+    return node_names(min(spec.seeds, spec.nodes))
+
+
+def is_seed(spec: ClusterSpec, node: str) -> bool:
+    return node_index(node) < min(spec.seeds, spec.nodes)
+
+
+def node_rack(spec: ClusterSpec, node: str) -> str:
+    """The Cassandra rack of a node: racks dealt round-robin by node index."""
+    return rack_of(spec, node_index(node))
+
+
+def datacenter_token_offset(data_center: str) -> int:
+    """A stable small offset per datacenter name so two datacenters never share a token."""
+    return zlib.crc32(data_center.encode()) % DC_OFFSET_LIMIT
+
+
+def initial_tokens(nodes: int, num_tokens: int, offset: int = 0) -> list[list[int]]:
+    """Balanced initial tokens of a new cluster: element i is node i's sorted token list."""
+    if nodes < 1 or num_tokens < 1:
+        raise InvalidInput(f"need at least one node and one token, got nodes={nodes} num_tokens={num_tokens}")
+    if not 0 <= offset < DC_OFFSET_LIMIT:
+        raise InvalidInput(f"token offset must be in [0, {DC_OFFSET_LIMIT}), got {offset}")
+    total = nodes * num_tokens
+    out: list[list[int]] = []
+    for i in range(nodes):
+        tokens = [MURMUR3_MIN + (k * RING_SIZE) // total + offset for k in range(i, total, nodes)]
+        out.append(tokens)
+    return out
+
+
+def initial_token_string(tokens: list[int] | tuple[int, ...]) -> str:
+    """The ``initial_token`` value of cassandra.yaml: comma-separated tokens."""
+    return ",".join(str(t) for t in tokens)
+
+
+# Cassandra operation modes as nodetool/StorageService reports them.
+NODE_MODES = frozenset(
+    {"STARTING", "NORMAL", "JOINING", "LEAVING", "DECOMMISSIONED", "MOVING", "DRAINING", "DRAINED", "UNKNOWN"}
+)
+
+
+@dataclass(frozen=True)
+class NodeHealth:
+    """What a node's sidecar last said about it; supplied to the plan builders by the poller.
+
+    ``task_id`` names the task the observation came from: an observation of an older launch is
+    ignored by the builders, so a slow poll can never complete a block for a task that died.
+    """
+
+    mode: str = "UNKNOWN"
+    cql_ready: bool = False
+    task_id: str | None = None
+
+    @property
+    def is_ready(self) -> bool:
+        """Up and Normal (UN) and answering CQL: the only state that completes a node's block."""
+        return self.mode == "NORMAL" and self.cql_ready
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "cql_ready": self.cql_ready, "task_id": self.task_id}
+
+    @classmethod
+    def from_json(cls, data: Any) -> NodeHealth:
+        if not isinstance(data, Mapping):
+            return cls()
+        mode = str(data.get("mode") or "UNKNOWN").upper()
+        tid = data.get("task_id")
+        return cls(
+            mode=mode if mode in NODE_MODES else "UNKNOWN",
+            cql_ready=bool(data.get("cql_ready", False)),
+            task_id=str(tid) if tid else None,
+        )

@@ -1,0 +1,122 @@
+"""What a block wants done, as data. The reconciler is the one place that performs actions.
+
+Every cycle the builders derive each block from the store and attach the single next action that
+moves it toward its goal. The strategies decide which blocks may act now
+(``plans.coordinator.next_work``); the reconciler performs exactly those actions, writes what it
+did to the store, and the next cycle sees the result. Nothing here runs anything.
+
+Action types (all frozen, all idempotent: performing one twice is harmless, because the next
+cycle re-derives the block from what the first attempt recorded):
+
+``LaunchNode(node, in_place, bootstrap, config_id, ...)``
+    Launch the node's Cassandra task.
+    - ``in_place=False``: a node that was never placed, or a replacement. Reserve cpus, mem,
+      disk and five ports on an agent that satisfies the placement rules, CREATE the persistent
+      volume, LAUNCH. ``rack`` names the Cassandra rack the node must be placed in.
+    - ``in_place=True``: relaunch on the agent, reservations and volume recorded in the node's
+      TaskRecord (same ports, same data); wait for an offer from that agent.
+    - ``bootstrap``: whether the node streams its ranges from the cluster on first boot
+      (``auto_bootstrap``). False for a member of a brand-new cluster, which instead starts with
+      ``initial_tokens`` (balanced, ``model.node.initial_tokens``). Ignored by Cassandra when the
+      node has data already (relaunches).
+    - ``initial_tokens``: empty means "let Cassandra allocate" (bootstrapping joiners).
+    - ``replace_address``: the IP of a dead node this one replaces (``replace_address_first_boot``);
+      None otherwise.
+    - ``config_id``: the config version to launch with (the store keeps every version a task
+      record refers to).
+    - ``seed``: whether the node is one of its datacenter's seeds.
+    The reconciler must store ``action.record_extra()`` in the new TaskRecord's ``extra``: the
+    builders read it back next cycle (``plans.cassandra.records``) to know the node's config
+    version, why it was launched and how the cluster was first formed.
+
+``KillNode(node, task_id, reason)``
+    Kill this task (graceful: the sidecar drains on SIGTERM). Used before relaunching a running
+    node with a new config or for an operator restart. Kill only ``task_id``; if the node's
+    current task differs, the block has moved on and the kill is stale.
+
+``WaitForNode(node, reason)``
+    Nothing to do but wait (task starting, Cassandra joining, old task dying). The reconciler
+    performs no Mesos call; it may poll the node's sidecar sooner.
+
+``Reconcile()``
+    Reconcile every known task with Mesos (explicit, then implicit reconciliation).
+
+``SyncDatacenter(url)``
+    Exchange datacenter info with the peer framework at ``url`` (PUT then GET its
+    ``/v1/clusters/<c>/datacenter``), with the reconciler's backoff between tries - never a
+    busy loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Keys of TaskRecord.extra written from LaunchNode.record_extra().
+EXTRA_CONFIG_ID = "config_id"
+EXTRA_LAUNCH_REASON = "launch_reason"
+EXTRA_GENESIS_NODES = "genesis_nodes"
+EXTRA_BOOTSTRAP = "bootstrap"
+EXTRA_REPLACE_ADDRESS = "replace_address"
+
+
+@dataclass(frozen=True)
+class LaunchNode:
+    node: str
+    in_place: bool
+    bootstrap: bool
+    config_id: str
+    reason: str
+    rack: str = ""
+    seed: bool = False
+    initial_tokens: tuple[int, ...] = ()
+    replace_address: str | None = None
+    # Size of the cluster when it was first formed; recorded so later cycles can tell members of
+    # the original (token-balanced, non-bootstrapping) set from nodes that joined later.
+    genesis_nodes: int | None = None
+
+    def record_extra(self) -> Mapping[str, Any]:
+        extra: dict[str, Any] = {
+            EXTRA_CONFIG_ID: self.config_id,
+            EXTRA_LAUNCH_REASON: self.reason,
+            EXTRA_BOOTSTRAP: self.bootstrap,
+        }
+        if self.genesis_nodes is not None:
+            extra[EXTRA_GENESIS_NODES] = self.genesis_nodes
+        if self.replace_address is not None:
+            extra[EXTRA_REPLACE_ADDRESS] = self.replace_address
+        return extra
+
+
+@dataclass(frozen=True)
+class KillNode:
+    node: str
+    task_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WaitForNode:
+    node: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    pass
+
+
+@dataclass(frozen=True)
+class SyncDatacenter:
+    url: str
+
+
+Action = LaunchNode | KillNode | WaitForNode | Reconcile | SyncDatacenter
+
+
+def action_asset(action: Action) -> str | None:
+    """The node an action touches; two plans never act on the same node in one cycle."""
+    if isinstance(action, LaunchNode | KillNode | WaitForNode):
+        return action.node
+    return None

@@ -315,6 +315,8 @@ class MesosDriver:
                         await self._dispatch(event)
                         raise _ended(error_message(event))
                     await self._dispatch(event)
+                    if self._stopping:  # stop() called from inside on_event
+                        return
         except (_ConnectionLost, RecordIOError) as exc:
             if subscribed:
                 raise _SessionDropped(str(exc)) from exc

@@ -1,0 +1,71 @@
+"""Leader election: of several scheduler instances exactly one leads; losing it hands over."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from cassandra_mesos.zookeeper_server import ZooKeeperServer
+from framework.store.leader import LeaderElection
+from framework.store.zookeeper import ZooKeeperStore
+from tests.framework.store.test_contract import wait_until
+
+
+class Contender:
+    def __init__(self, server: ZooKeeperServer, root: str, name: str) -> None:
+        self.store = ZooKeeperStore(server.hosts, root)
+        self.election = LeaderElection(self.store.client, self.store.leader_path, name)
+        self.elected, self.lost = threading.Event(), threading.Event()
+
+    def start(self) -> Contender:
+        self.election.start(on_elected=self.elected.set, on_lost=self.lost.set)
+        return self
+
+    def close(self) -> None:
+        self.election.stop()
+        self.store.close()
+
+
+@pytest.fixture
+def contenders(zookeeper_server: ZooKeeperServer, zk_root: str) -> Iterator[list[Contender]]:
+    made = [Contender(zookeeper_server, zk_root, name) for name in ("a", "b")]
+    try:
+        yield made
+    finally:
+        for c in made:
+            c.close()
+
+
+def test_only_one_leads_and_a_dead_leader_hands_over(contenders: list[Contender]) -> None:
+    a, b = contenders
+    a.start()
+    assert a.elected.wait(10)
+    b.start()
+    assert wait_until(lambda: len(a.store.client.get_children(a.store.leader_path)) == 2)
+    assert (a.election.is_leader(), b.election.is_leader()) == (True, False)
+    assert b.election.leader() == "a"
+
+    a.store.client.stop()  # the leader's process dies: its session ends
+    assert a.lost.wait(10), "the old leader was not told it lost"
+    assert b.elected.wait(20), "the standby did not take over"
+    assert b.election.leader() == "b"
+    assert not a.election.is_leader()
+
+
+def test_resigning_leader_hands_over_and_nobody_leads_twice(contenders: list[Contender]) -> None:
+    a, b = contenders
+    a.start()
+    assert a.elected.wait(10)
+    b.start()
+    assert wait_until(
+        lambda: b.election.leader() == "a" and len(a.store.client.get_children(a.store.leader_path)) == 2
+    )
+    a.election.stop()
+    assert a.lost.is_set()
+    assert b.elected.wait(10)
+    assert b.election.leader() == "b"
+    b.election.stop()
+    assert b.lost.is_set() and not b.election.is_leader()
+    assert b.election.leader() is None

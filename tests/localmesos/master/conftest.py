@@ -9,8 +9,9 @@ from tests.localmesos.master.rawhttp import MasterUnderTest, start_master, stop_
 
 @pytest.fixture
 async def master(tmp_path) -> AsyncIterator[MasterUnderTest]:
-    m = await start_master(tmp_path, simulated_agents=2,
-                           simulated_resources="cpus:4;mem:8192;disk:65536;ports:[31000-32000]")
+    m = await start_master(
+        tmp_path, simulated_agents=2, simulated_resources="cpus:4;mem:8192;disk:65536;ports:[31000-32000]"
+    )
     try:
         yield m
     finally:

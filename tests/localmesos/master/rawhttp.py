@@ -100,8 +100,16 @@ class Subscription:
 
     async def ack(self, status: dict[str, Any]) -> None:
         if "uuid" in status:
-            code, text = await self.call({"type": "ACKNOWLEDGE", "acknowledge": {
-                "agent_id": status["agent_id"], "task_id": status["task_id"], "uuid": status["uuid"]}})
+            code, text = await self.call(
+                {
+                    "type": "ACKNOWLEDGE",
+                    "acknowledge": {
+                        "agent_id": status["agent_id"],
+                        "task_id": status["task_id"],
+                        "uuid": status["uuid"],
+                    },
+                }
+            )
             assert code == 202, text
 
     async def close(self) -> None:
@@ -114,16 +122,28 @@ class Subscription:
 
 def framework_info(**extra: Any) -> dict[str, Any]:
     info: dict[str, Any] = {
-        "user": "tester", "name": "conformance", "roles": ["db"], "principal": "tp",
-        "failover_timeout": 60.0, "checkpoint": True,
-        "capabilities": [{"type": "MULTI_ROLE"}, {"type": "RESERVATION_REFINEMENT"}, {"type": "PARTITION_AWARE"}],
+        "user": "tester",
+        "name": "conformance",
+        "roles": ["db"],
+        "principal": "tp",
+        "failover_timeout": 60.0,
+        "checkpoint": True,
+        "capabilities": [
+            {"type": "MULTI_ROLE"},
+            {"type": "RESERVATION_REFINEMENT"},
+            {"type": "PARTITION_AWARE"},
+        ],
     }
     info.update(extra)
     return info
 
 
-async def subscribe(url: str, info: dict[str, Any] | None = None, framework_id: str | None = None,
-                    suppressed: list[str] | None = None) -> Subscription:
+async def subscribe(
+    url: str,
+    info: dict[str, Any] | None = None,
+    framework_id: str | None = None,
+    suppressed: list[str] | None = None,
+) -> Subscription:
     session = aiohttp.ClientSession()
     info = dict(info or framework_info())
     body: dict[str, Any] = {"type": "SUBSCRIBE", "subscribe": {"framework_info": info}}
@@ -132,7 +152,9 @@ async def subscribe(url: str, info: dict[str, Any] | None = None, framework_id: 
         body["framework_id"] = {"value": framework_id}
     if suppressed is not None:
         body["subscribe"]["suppressed_roles"] = suppressed
-    resp = await session.post(url, data=json.dumps(body), headers=JSON, timeout=aiohttp.ClientTimeout(total=None))
+    resp = await session.post(
+        url, data=json.dumps(body), headers=JSON, timeout=aiohttp.ClientTimeout(total=None)
+    )
     sub = Subscription(url, resp, session)
     sub.skipped = []
     if resp.status == 200:
@@ -155,8 +177,13 @@ class MasterUnderTest:
 
 async def start_master(tmp_path: Any, **overrides: Any) -> MasterUnderTest:
     ready = tmp_path / f"ready-{uuid.uuid4().hex}.json"
-    config = MasterConfig(port=0, work_dir=str(tmp_path / "master"), hostname="127.0.0.1",
-                          ready_file=str(ready), **{"allocation_interval": 0.1, **overrides})
+    config = MasterConfig(
+        port=0,
+        work_dir=str(tmp_path / "master"),
+        hostname="127.0.0.1",
+        ready_file=str(ready),
+        **{"allocation_interval": 0.1, **overrides},
+    )
     stop = asyncio.Event()
     task = asyncio.get_running_loop().create_task(run_master(config, stop))
     for _ in range(200):

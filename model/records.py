@@ -29,6 +29,10 @@ TERMINAL_STATES = frozenset(
 )
 ACTIVE_STATES = frozenset({"TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING"})
 
+# Keys of TaskRecord.extra written by the reconciler at launch (plans.actions adds its own).
+EXTRA_HOSTNAME = "hostname"  # the agent's hostname from the offer: the node's listen address
+EXTRA_PORTS = "ports"  # {"storage", "ssl_storage", "native_transport", "jmx", "sidecar"} -> port
+
 
 @dataclass(frozen=True)
 class TaskRecord:
@@ -47,6 +51,18 @@ class TaskRecord:
     @property
     def agent_id(self) -> str:
         return str(self.task_info["agent_id"]["value"])
+
+    @property
+    def hostname(self) -> str | None:
+        value = self.extra.get(EXTRA_HOSTNAME)
+        return str(value) if value else None
+
+    @property
+    def ports(self) -> dict[str, int]:
+        value = self.extra.get(EXTRA_PORTS)
+        if not isinstance(value, Mapping):
+            return {}
+        return {str(k): int(v) for k, v in value.items()}
 
     @property
     def state(self) -> str:

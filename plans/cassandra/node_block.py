@@ -83,8 +83,13 @@ def node_block(
     genesis: int,
     restart_mark: int | None,
     reason: str,
+    relaunch_reason: str = "relaunch",
 ) -> Block:
-    """The block of ``node`` in ``plan``/``phase``; ``reason`` is recorded on launches it asks for."""
+    """The block of ``node`` in ``plan``/``phase``.
+
+    ``reason`` is recorded on a first launch, ``relaunch_reason`` on an in-place relaunch after the
+    task ended (recovery records its own, to follow the node until it is ready again).
+    """
     record = state.records.get(node)
 
     def block(status: Status, message: str, action: LaunchNode | KillNode | WaitForNode | None) -> Block:
@@ -130,7 +135,9 @@ def node_block(
     if task_state in GONE_STATES:
         return block(Status.ERROR, f"{_status_note(record)}: the agent is gone; replace the node", None)
     if task_state in TERMINAL_STATES:
-        launch = launch_action(state, node, genesis=genesis, in_place=True, reason="relaunch", record=record)
+        launch = launch_action(
+            state, node, genesis=genesis, in_place=True, reason=relaunch_reason, record=record
+        )
         return block(Status.PREPARED, f"{_status_note(record)}: relaunching in place", launch)
     if task_state in ("TASK_STAGING", "TASK_STARTING"):
         return block(Status.STARTING, task_state, WaitForNode(node, "task starting"))

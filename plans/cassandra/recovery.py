@@ -58,6 +58,7 @@ def build_recovery_plan(state: ClusterState, intents: PlanIntents) -> Plan:
             genesis=genesis,
             restart_mark=intents.restart_mark(block_id(PLAN, PHASE, node)),
             reason=REASON,
+            relaunch_reason=REASON,
         )
         if blk.status is Status.COMPLETE:
             continue

@@ -70,7 +70,8 @@ def node(role: str, name: str = "node-0", **kw: Any) -> NodeRequirements:
         mem=64,
         disk=32,
         resource_id=f"{name}-rid",
-        persistence_id=f"c1-{name}-data",
+        # Unique per test: reservations and volumes outlive a torn-down framework on the shared agents.
+        persistence_id=f"c1-{name}-{role}",
         port_names=("storage", "sidecar"),
         **kw,
     )
@@ -83,6 +84,27 @@ def task(task_id: str, command: str) -> dict[str, Any]:
         "command": {"shell": True, "value": command},
         "kill_policy": {"grace_period": {"nanoseconds": 500_000_000}},
     }
+
+
+TERMINAL = {
+    "TASK_FINISHED",
+    "TASK_FAILED",
+    "TASK_KILLED",
+    "TASK_ERROR",
+    "TASK_LOST",
+    "TASK_DROPPED",
+    "TASK_GONE",
+}
+
+
+async def wait_running(s: TestScheduler, task_id: str) -> None:
+    def running() -> bool:
+        states = s.states(task_id)
+        ended = TERMINAL.intersection(states)
+        assert not ended, f"{task_id} ended with {ended}: {[x.get('message') for x in s.stored][-3:]}"
+        return "TASK_RUNNING" in states
+
+    await s.wait_for(f"{task_id} TASK_RUNNING", running)
 
 
 async def launch(s: TestScheduler, req: NodeRequirements, task_id: str, command: str, **match: Any) -> Fit:
@@ -102,7 +124,7 @@ async def test_reserve_create_launch_kill_and_relaunch_in_place_keeps_the_volume
     req = node(role)
     first = await launch(sched, req, "c1__node-0__1", "echo kept > data/marker && exec sleep 120")
     assert not first.relaunch_in_place
-    await sched.wait_for("TASK_RUNNING", lambda: "TASK_RUNNING" in sched.states("c1__node-0__1"))
+    await wait_running(sched, "c1__node-0__1")
     assert first.rack in ("r1", "r2")
 
     await sched.driver.kill("c1__node-0__1", first.agent_id)
@@ -113,13 +135,13 @@ async def test_reserve_create_launch_kill_and_relaunch_in_place_keeps_the_volume
     again = await launch(sched, pinned, "c1__node-0__2", 'test "$(cat data/marker)" = kept && exec sleep 120')
     assert again.relaunch_in_place
     assert again.agent_id == first.agent_id and again.ports == first.ports
-    await sched.wait_for("relaunched task running", lambda: "TASK_RUNNING" in sched.states("c1__node-0__2"))
+    await wait_running(sched, "c1__node-0__2")
     assert "TASK_FAILED" not in sched.states("c1__node-0__2")
 
 
 async def test_every_update_with_uuid_is_stored_then_acknowledged(sched: TestScheduler, role: str) -> None:
     fit = await launch(sched, node(role), "c1__node-0__ack", "exec sleep 120")
-    await sched.wait_for("TASK_RUNNING", lambda: "TASK_RUNNING" in sched.states("c1__node-0__ack"))
+    await wait_running(sched, "c1__node-0__ack")
     await sched.driver.kill("c1__node-0__ack", fit.agent_id)
     # TASK_KILLED only arrives if every earlier update was acknowledged (one in flight per task).
     await sched.wait_for("TASK_KILLED", lambda: "TASK_KILLED" in sched.states("c1__node-0__ack"))
@@ -140,7 +162,7 @@ async def test_an_update_that_could_not_be_stored_is_not_acknowledged_and_comes_
 
     sched.fail_store = store_down_once
     await launch(sched, node(role), "c1__node-0__retry", "exec sleep 120")
-    await sched.wait_for("TASK_RUNNING stored", lambda: "TASK_RUNNING" in sched.states("c1__node-0__retry"))
+    await wait_running(sched, "c1__node-0__retry")
     (running,) = [s for s in sched.stored if s["state"] == "TASK_RUNNING"]
     assert running["uuid"] == failures[0]  # the very update whose storing failed, resent by the agent
 
@@ -149,7 +171,7 @@ async def test_reconcile_answers_without_uuid_and_is_not_acknowledged(
     sched: TestScheduler, role: str
 ) -> None:
     fit = await launch(sched, node(role), "c1__node-0__rec", "exec sleep 120")
-    await sched.wait_for("TASK_RUNNING", lambda: "TASK_RUNNING" in sched.states("c1__node-0__rec"))
+    await wait_running(sched, "c1__node-0__rec")
 
     def reconciled(task_id: str) -> list[dict[str, Any]]:
         return [
@@ -190,7 +212,7 @@ async def test_resubscribes_with_the_same_framework_id_after_the_connection_drop
         try:
             framework_id = await s.driver.wait_subscribed(20)
             fit = await launch(s, node(role), "c1__node-0__drop", "exec sleep 120")
-            await s.wait_for("TASK_RUNNING", lambda: "TASK_RUNNING" in s.states("c1__node-0__drop"))
+            await wait_running(s, "c1__node-0__drop")
 
             proxy.drop()
             await s.wait_for("second SUBSCRIBED", lambda: s.driver.subscriptions >= 2)

@@ -160,7 +160,7 @@ class Agent:
         except (aiohttp.ClientError, TimeoutError) as e:
             log.info("status update for task %s not delivered: %s", record.task_id, e)
             return
-        if code == 404:
+        if code in (404, 409):  # the master does not know this agent (any more): register again
             log.warning("master does not know agent %s (%s); re-registering", self.agent_id, data)
             self.need_register.set()
         elif code >= 300:

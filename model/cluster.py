@@ -7,7 +7,11 @@ for rules, the rule, so the API can answer a 400/422 a user can act on.
 
 ``config_id`` is a *content hash*: the first 16 hex digits of the SHA-256 of the spec's canonical
 JSON with every default filled in. Submitting the same spec twice gives the same id (a PUT is
-idempotent and causes no rolling restart); any change of value gives a new id.
+idempotent); any change of value gives a new id. ``node_config_id`` hashes only the fields that
+a running node's task is built from (resources, version, datacenter, cassandra.yaml, JVM
+options): nodes restart when it changes, and not for a change of node count, seeds, placement
+or peers (seeds reach Cassandra through the seeds endpoint, placement only matters for new
+placements).
 """
 
 from __future__ import annotations
@@ -308,10 +312,34 @@ def validate_cluster_name(name: str) -> str:
     return name
 
 
+def _content_hash(doc: Mapping[str, Any]) -> str:
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 def config_id(spec: ClusterSpec) -> str:
     """Content hash of the spec (defaults filled in): equal specs have equal ids."""
-    canonical = json.dumps(spec.to_json(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return _content_hash(spec.to_json())
+
+
+# The fields a node's task and Cassandra configuration are built from.
+NODE_CONFIG_FIELDS = (
+    "cpus",
+    "mem_mb",
+    "heap_mb",
+    "disk_mb",
+    "disk_type",
+    "cassandra_version",
+    "data_center",
+    "cassandra_yaml",
+    "jvm_options",
+)
+
+
+def node_config_id(spec: ClusterSpec) -> str:
+    """Content hash of what a running node is built from; a change means a rolling restart."""
+    doc = spec.to_json()
+    return _content_hash({k: doc[k] for k in NODE_CONFIG_FIELDS})
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ cycle re-derives the block from what the first attempt recorded):
     - ``replace_address``: the IP of a dead node this one replaces (``replace_address_first_boot``);
       None otherwise.
     - ``config_id``: the config version to launch with (the store keeps every version a task
-      record refers to).
+      record refers to); ``node_config``: ``model.cluster.node_config_id`` of that version, which
+      the builders compare to decide whether a node runs the target config. An in-place launch
+      with changed cpus or mem resizes the node's reservations on its agent.
     - ``seed``: whether the node is one of its datacenter's seeds.
     The reconciler must store ``action.record_extra()`` in the new TaskRecord's ``extra``: the
     builders read it back next cycle (``plans.cassandra.records``) to know the node's config
@@ -55,6 +57,7 @@ from typing import Any
 
 # Keys of TaskRecord.extra written from LaunchNode.record_extra().
 EXTRA_CONFIG_ID = "config_id"
+EXTRA_NODE_CONFIG = "node_config"
 EXTRA_LAUNCH_REASON = "launch_reason"
 EXTRA_GENESIS_NODES = "genesis_nodes"
 EXTRA_BOOTSTRAP = "bootstrap"
@@ -68,6 +71,7 @@ class LaunchNode:
     bootstrap: bool
     config_id: str
     reason: str
+    node_config: str = ""
     rack: str = ""
     seed: bool = False
     initial_tokens: tuple[int, ...] = ()
@@ -79,6 +83,7 @@ class LaunchNode:
     def record_extra(self) -> Mapping[str, Any]:
         extra: dict[str, Any] = {
             EXTRA_CONFIG_ID: self.config_id,
+            EXTRA_NODE_CONFIG: self.node_config,
             EXTRA_LAUNCH_REASON: self.reason,
             EXTRA_BOOTSTRAP: self.bootstrap,
         }

@@ -17,7 +17,9 @@ with this one function, so both always agree on a node's next action.
 | current, TASK_RUNNING, NORMAL + CQL ready     | COMPLETE | none                           |
 | current, KILLING / unreachable                | PREPARED | WaitForNode                    |
 
-A record without a recorded config id counts as current (no surprise rolling restart).
+"Stale config" compares the node config hash recorded at launch with the target's
+(``model.cluster.node_config_id``): scaling or changing seeds restarts nobody. A record without
+a recorded node config counts as current (no surprise rolling restart).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from plans.cassandra.state import (
     ClusterState,
     recorded_bootstrap,
     recorded_config_id,
+    recorded_node_config,
     recorded_replace_address,
 )
 from plans.model import Block, Status, new_block
@@ -65,6 +68,7 @@ def launch_action(
         in_place=in_place,
         bootstrap=bootstrap,
         config_id=state.config_id,
+        node_config=state.node_config,
         reason=reason,
         rack=node_rack(spec, node),
         seed=is_seed(spec, node),
@@ -106,11 +110,15 @@ def node_block(
         return block(Status.PENDING, f"not launched yet; will launch ({how})", launch)
 
     task_state = record.state
-    recorded = recorded_config_id(record)
+    recorded = recorded_node_config(record)
     restart_due = restart_mark is not None and record.launch_count <= restart_mark
-    stale_config = recorded is not None and recorded != state.config_id
+    stale_config = recorded is not None and recorded != state.node_config
     if restart_due or stale_config:
-        why = "restart requested by an operator" if restart_due else f"config {recorded} -> {state.config_id}"
+        why = (
+            "restart requested by an operator"
+            if restart_due
+            else f"config {recorded_config_id(record)} -> {state.config_id}"
+        )
         relaunch_reason = "restart" if restart_due else "config-update"
         if task_state == "TASK_KILLING":
             return block(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from model.cluster import ClusterSpec
+from model.cluster import ClusterSpec, node_config_id
 from model.node import NodeHealth, is_node_name, node_index
 from model.records import TaskRecord
 from plans.actions import (
@@ -18,6 +18,7 @@ from plans.actions import (
     EXTRA_CONFIG_ID,
     EXTRA_GENESIS_NODES,
     EXTRA_LAUNCH_REASON,
+    EXTRA_NODE_CONFIG,
     EXTRA_REPLACE_ADDRESS,
 )
 
@@ -39,6 +40,11 @@ class ClusterState:
     # Problems to show on the deploy plan, e.g. an update refused by check_update.
     errors: tuple[str, ...] = ()
 
+    @property
+    def node_config(self) -> str:
+        """What a node running the target config was built from (``model.cluster.node_config_id``)."""
+        return node_config_id(self.spec)
+
     def health_of(self, node: str) -> NodeHealth | None:
         """The node's health, unless it was observed on another task than the recorded one."""
         h = self.health.get(node)
@@ -52,6 +58,11 @@ class ClusterState:
 
 def recorded_config_id(record: TaskRecord) -> str | None:
     value = record.extra.get(EXTRA_CONFIG_ID)
+    return str(value) if value else None
+
+
+def recorded_node_config(record: TaskRecord) -> str | None:
+    value = record.extra.get(EXTRA_NODE_CONFIG)
     return str(value) if value else None
 
 

@@ -12,6 +12,7 @@ from model.cluster import (
     PlacementRule,
     check_update,
     config_id,
+    node_config_id,
     parse_spec,
     rack_of,
     validate_cluster_name,
@@ -131,6 +132,29 @@ def test_config_id_is_a_content_hash_of_the_filled_in_spec() -> None:
         parse_spec({"nodes": 3, "cassandra_yaml": {"concurrent_writes": 64}})
     )
     assert len(config_id(small)) == 16 and int(config_id(small), 16) >= 0
+
+
+def test_node_config_id_ignores_what_running_nodes_do_not_use() -> None:
+    base = parse_spec({"nodes": 3, "seeds": 2})
+    same = [
+        {"nodes": 5},
+        {"seeds": 3},
+        {"placement": ""},
+        {"peers": ["http://dc2:9000"]},
+        {"racks": ["rack1", "r2"]},
+    ]
+    for change in same:
+        assert node_config_id(parse_spec({**base.to_json(), **change})) == node_config_id(base), change
+    different = [
+        {"cpus": 2.0},
+        {"mem_mb": 4096},
+        {"heap_mb": 1024},
+        {"cassandra_version": "5.0.8"},
+        {"cassandra_yaml": {"concurrent_reads": 64}},
+        {"jvm_options": ["-XX:+UseG1GC"]},
+    ]
+    for change in different:
+        assert node_config_id(parse_spec({**base.to_json(), **change})) != node_config_id(base), change
 
 
 @pytest.mark.parametrize("name", ["demo", "a", "prod-eu-1", "a" * 48])

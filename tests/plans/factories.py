@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from model.cluster import ClusterSpec, config_id, parse_spec
+from model.cluster import ClusterSpec, config_id, node_config_id, parse_spec
 from model.node import NodeHealth
 from model.records import TaskRecord
 from plans.actions import LaunchNode, WaitForNode
@@ -20,7 +20,7 @@ def record(
     state: str | None = "TASK_RUNNING",
     *,
     launch_count: int = 1,
-    config: str | None = None,
+    config: ClusterSpec | None = None,
     genesis: int | None = 3,
     bootstrap: bool | None = None,
     reason: str = "deploy",
@@ -29,7 +29,8 @@ def record(
 ) -> TaskRecord:
     ext: dict[str, Any] = {"launch_reason": reason}
     if config is not None:
-        ext["config_id"] = config
+        ext["config_id"] = config_id(config)
+        ext["node_config"] = node_config_id(config)
     if genesis is not None:
         ext["genesis_nodes"] = genesis
     if bootstrap is not None:
@@ -77,9 +78,8 @@ def cluster_state(
 
 def ready_records(spec: ClusterSpec, count: int, genesis: int | None = None) -> tuple[list[TaskRecord], dict]:
     """``count`` nodes running the spec's config, all UN and CQL-ready."""
-    cid = config_id(spec)
     g = genesis if genesis is not None else count
-    recs = [record(f"node-{i}", config=cid, genesis=g, bootstrap=False) for i in range(count)]
+    recs = [record(f"node-{i}", config=spec, genesis=g, bootstrap=False) for i in range(count)]
     return recs, {r.node: READY for r in recs}
 
 

@@ -59,8 +59,7 @@ def test_the_other_original_nodes_start_together_once_the_seeds_are_up() -> None
 
 def test_a_seed_that_is_not_ready_holds_the_other_nodes() -> None:
     spec = parse_spec({"nodes": 3})
-    cid = config_id(spec)
-    recs = [record("node-0", config=cid), record("node-1", config=cid)]
+    recs = [record("node-0", config=spec), record("node-1", config=spec)]
     plan = build(cluster_state(spec, recs, {"node-0": READY, "node-1": JOINING}))
     assert phases(plan)["seeds"][1] == [Status.COMPLETE, Status.STARTED]
     assert plan.phases[1].blocks[1].message == "TASK_RUNNING, mode JOINING, CQL not ready"
@@ -70,18 +69,17 @@ def test_a_seed_that_is_not_ready_holds_the_other_nodes() -> None:
 
 def test_complete_only_when_running_normal_and_answering_cql() -> None:
     spec = parse_spec({"nodes": 1})
-    cid = config_id(spec)
     cases = [
-        (record("node-0", "TASK_STAGING", config=cid), None, Status.STARTING),
-        (record("node-0", "TASK_STARTING", config=cid), None, Status.STARTING),
-        (record("node-0", "TASK_RUNNING", config=cid), None, Status.STARTED),
-        (record("node-0", "TASK_RUNNING", config=cid), NodeHealth("NORMAL", False), Status.STARTED),
-        (record("node-0", "TASK_RUNNING", config=cid), NodeHealth("JOINING", True), Status.STARTED),
-        (record("node-0", "TASK_RUNNING", config=cid), NodeHealth("NORMAL", True), Status.COMPLETE),
-        (record("node-0", "TASK_STARTING", config=cid), NodeHealth("NORMAL", True), Status.STARTING),
+        (record("node-0", "TASK_STAGING", config=spec), None, Status.STARTING),
+        (record("node-0", "TASK_STARTING", config=spec), None, Status.STARTING),
+        (record("node-0", "TASK_RUNNING", config=spec), None, Status.STARTED),
+        (record("node-0", "TASK_RUNNING", config=spec), NodeHealth("NORMAL", False), Status.STARTED),
+        (record("node-0", "TASK_RUNNING", config=spec), NodeHealth("JOINING", True), Status.STARTED),
+        (record("node-0", "TASK_RUNNING", config=spec), NodeHealth("NORMAL", True), Status.COMPLETE),
+        (record("node-0", "TASK_STARTING", config=spec), NodeHealth("NORMAL", True), Status.STARTING),
         # An observation of an older task never completes the block.
         (
-            record("node-0", "TASK_RUNNING", config=cid),
+            record("node-0", "TASK_RUNNING", config=spec),
             NodeHealth("NORMAL", True, task_id="demo__node-0__old"),
             Status.STARTED,
         ),
@@ -112,6 +110,15 @@ def test_datacenter_sync_gates_the_nodes_until_each_peer_answered_once() -> None
     assert [name for name, _ in acting(build(state, forced))] == ["node-0", "node-1"]
 
 
+def test_scaling_or_reseeding_restarts_no_running_node() -> None:
+    old = parse_spec({"nodes": 3, "seeds": 2})
+    recs, health = ready_records(old, 3)
+    for change in ({"nodes": 4}, {"nodes": 3, "seeds": 3}, {"nodes": 3, "placement": ""}):
+        plan = build(cluster_state({**old.to_json(), **change}, recs, health))
+        assert not any(isinstance(a, KillNode) for _, a in acting(plan)), change
+        assert [b.status for p in plan.phases[1:3] for b in p.blocks] == [Status.COMPLETE] * 3
+
+
 def test_scale_out_joins_one_node_at_a_time_with_bootstrap() -> None:
     spec = parse_spec({"nodes": 5})
     recs, health = ready_records(spec, 3)
@@ -123,7 +130,7 @@ def test_scale_out_joins_one_node_at_a_time_with_bootstrap() -> None:
     assert isinstance(action, LaunchNode) and action.bootstrap and action.initial_tokens == ()
     assert action.genesis_nodes == 3 and not action.seed
     # node-3 is joining: node-4 waits.
-    joining = [*recs, record("node-3", config=config_id(spec), bootstrap=True)]
+    joining = [*recs, record("node-3", config=spec, bootstrap=True)]
     plan = build(cluster_state(spec, joining, {**health, "node-3": JOINING}))
     assert acting(plan) == [("node-3", WaitForNode("node-3", "Cassandra starting"))]
     # node-3 is UN and answers CQL: node-4 goes.
@@ -135,8 +142,7 @@ def test_scale_out_joins_one_node_at_a_time_with_bootstrap() -> None:
 def test_nodes_added_before_the_cluster_formed_still_form_it() -> None:
     # Launches recorded genesis=3; the user scaled to 4 before node-2 was placed.
     spec = parse_spec({"nodes": 4})
-    cid = config_id(spec)
-    recs = [record("node-0", config=cid, genesis=3), record("node-1", config=cid, genesis=3)]
+    recs = [record("node-0", config=spec, genesis=3), record("node-1", config=spec, genesis=3)]
     plan = build(cluster_state(spec, recs, {"node-0": READY, "node-1": READY}))
     node2 = plan.phases[2].blocks[0]
     assert plan.phases[2].name == "nodes" and isinstance(node2.action, LaunchNode)
@@ -165,16 +171,16 @@ def test_config_update_rolls_one_node_at_a_time() -> None:
         "node-0", recs[0].task_id, f"config {config_id(old)} -> {config_id(new)}"
     )
     # The old task is dying, then dead: relaunch in place with the new config.
-    killing = [record("node-0", "TASK_KILLING", config=config_id(old)), *recs[1:]]
+    killing = [record("node-0", "TASK_KILLING", config=old), *recs[1:]]
     assert acting(build(cluster_state(new, killing, health)))[0][1] == WaitForNode("node-0", "old task dying")
-    dead = [record("node-0", "TASK_KILLED", config=config_id(old), bootstrap=False), *recs[1:]]
+    dead = [record("node-0", "TASK_KILLED", config=old, bootstrap=False), *recs[1:]]
     plan = build(cluster_state(new, dead, health))
     ((name, action),) = acting(plan)
     assert isinstance(action, LaunchNode) and action.in_place and action.config_id == config_id(new)
     assert action.reason == "config-update" and not action.bootstrap
     assert plan.phases[1].blocks[0].status is Status.PREPARED
     # node-0 back on the new config and ready: node-1 is next; node-2 untouched.
-    back = [record("node-0", config=config_id(new), launch_count=2), *recs[1:]]
+    back = [record("node-0", config=new, launch_count=2), *recs[1:]]
     ((name, action),) = acting(build(cluster_state(new, back, health)))
     assert name == "node-1" and isinstance(action, KillNode)
 
@@ -190,7 +196,7 @@ def test_operator_restart_of_a_phase_is_a_rolling_restart() -> None:
     assert phases(plan)["nodes"][1] == [Status.COMPLETE]
     ((name, action),) = acting(plan)
     assert name == "node-0" and isinstance(action, KillNode) and "restart" in action.reason
-    relaunched = [record("node-0", config=config_id(spec), launch_count=2), *recs[1:]]
+    relaunched = [record("node-0", config=spec, launch_count=2), *recs[1:]]
     plan = build(cluster_state(spec, relaunched, health), intents)
     assert [b.status for b in plan.phases[1].blocks] == [Status.COMPLETE, Status.PENDING]
     assert [name for name, _ in acting(plan)] == ["node-1"]
@@ -199,7 +205,7 @@ def test_operator_restart_of_a_phase_is_a_rolling_restart() -> None:
 def test_failed_task_relaunches_in_place_with_its_first_boot_choices() -> None:
     spec = parse_spec({"nodes": 3})
     recs, health = ready_records(spec, 3)
-    recs[2] = record("node-2", "TASK_FAILED", config=config_id(spec), bootstrap=False, message="OOM")
+    recs[2] = record("node-2", "TASK_FAILED", config=spec, bootstrap=False, message="OOM")
     plan = build(cluster_state(spec, recs, health))
     block = plan.phases[2].blocks[0]
     assert block.status is Status.PREPARED and block.message == "TASK_FAILED (OOM): relaunching in place"
@@ -226,7 +232,7 @@ def test_task_error_and_gone_agents_need_an_operator() -> None:
 def test_forced_block_does_not_act_and_unblocks_serial_work() -> None:
     spec = parse_spec({"nodes": 4})
     recs, health = ready_records(spec, 3)
-    recs[0] = record("node-0", "TASK_ERROR", config=config_id(spec), genesis=3)
+    recs[0] = record("node-0", "TASK_ERROR", config=spec, genesis=3)
     plan = build(cluster_state(spec, recs, health))
     assert phase_status(plan.phases[1]) is Status.ERROR
     intents = verbs.force_complete(plan, NO_INTENTS, phase="seeds", block="node-0").intents
@@ -244,7 +250,7 @@ def test_interrupted_deploy_lets_recovery_take_failed_nodes() -> None:
 
     spec = parse_spec({"nodes": 3})
     recs, health = ready_records(spec, 3)
-    recs[1] = record("node-1", "TASK_FAILED", config=config_id(spec), bootstrap=False)
+    recs[1] = record("node-1", "TASK_FAILED", config=spec, bootstrap=False)
     state = cluster_state(spec, recs, health)
     recovery = build_recovery_plan(state, PlanIntents("recovery"))
     running = next_work([build(state), recovery])

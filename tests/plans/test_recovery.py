@@ -30,8 +30,8 @@ def test_healthy_cluster_has_nothing_to_recover() -> None:
 
 def test_every_ended_task_gets_an_in_place_relaunch_in_parallel() -> None:
     recs, health = ready_records(SPEC, 4)
-    recs[1] = record("node-1", "TASK_FAILED", config=CID, bootstrap=False, genesis=4)
-    recs[3] = record("node-3", "TASK_LOST", config=CID, bootstrap=False, genesis=4, launch_count=4)
+    recs[1] = record("node-1", "TASK_FAILED", config=SPEC, bootstrap=False, genesis=4)
+    recs[3] = record("node-3", "TASK_LOST", config=SPEC, bootstrap=False, genesis=4, launch_count=4)
     plan = build_recovery_plan(cluster_state(SPEC, recs, health), NO_INTENTS)
     assert blocks(plan) == [("node-1", Status.PREPARED), ("node-3", Status.PREPARED)]
     work = plan_candidates(plan)
@@ -45,7 +45,7 @@ def test_every_ended_task_gets_an_in_place_relaunch_in_parallel() -> None:
 
 def test_a_recovered_node_stays_visible_until_ready() -> None:
     recs, health = ready_records(SPEC, 4)
-    recs[2] = record("node-2", "TASK_RUNNING", config=CID, reason="recovery", launch_count=2)
+    recs[2] = record("node-2", "TASK_RUNNING", config=SPEC, reason="recovery", launch_count=2)
     state = cluster_state(SPEC, recs, {**health, "node-2": JOINING})
     plan = build_recovery_plan(state, NO_INTENTS)
     assert blocks(plan) == [("node-2", Status.STARTED)]
@@ -56,8 +56,8 @@ def test_a_recovered_node_stays_visible_until_ready() -> None:
 
 def test_gone_agent_and_invalid_task_are_errors_not_loops() -> None:
     recs, health = ready_records(SPEC, 4)
-    recs[0] = record("node-0", "TASK_GONE", config=CID)
-    recs[1] = record("node-1", "TASK_ERROR", config=CID)
+    recs[0] = record("node-0", "TASK_GONE", config=SPEC)
+    recs[1] = record("node-1", "TASK_ERROR", config=SPEC)
     plan = build_recovery_plan(cluster_state(SPEC, recs, health), NO_INTENTS)
     assert blocks(plan) == [("node-0", Status.ERROR), ("node-1", Status.ERROR)]
     assert "replace the node" in plan.phases[0].blocks[0].message
@@ -67,14 +67,14 @@ def test_gone_agent_and_invalid_task_are_errors_not_loops() -> None:
 
 def test_nodes_outside_the_spec_are_not_recovered() -> None:
     recs, health = ready_records(SPEC, 4)
-    extra = record("node-7", "TASK_FAILED", config=CID)
+    extra = record("node-7", "TASK_FAILED", config=SPEC)
     plan = build_recovery_plan(cluster_state(SPEC, [*recs, extra], health), NO_INTENTS)
     assert blocks(plan) == []
 
 
 def test_recovery_block_can_be_interrupted() -> None:
     recs, health = ready_records(SPEC, 4)
-    recs[1] = record("node-1", "TASK_FAILED", config=CID)
+    recs[1] = record("node-1", "TASK_FAILED", config=SPEC)
     state = cluster_state(SPEC, recs, health)
     plan = build_recovery_plan(state, NO_INTENTS)
     intents = PlanIntents("recovery", interrupted_blocks=frozenset({plan.phases[0].blocks[0].id}))

@@ -136,7 +136,7 @@ def test_config_id_is_a_content_hash_of_the_filled_in_spec() -> None:
 
 def test_node_config_id_ignores_what_running_nodes_do_not_use() -> None:
     base = parse_spec({"nodes": 3, "seeds": 2})
-    same = [
+    same: list[dict[str, Any]] = [
         {"nodes": 5},
         {"seeds": 3},
         {"placement": ""},
@@ -145,7 +145,7 @@ def test_node_config_id_ignores_what_running_nodes_do_not_use() -> None:
     ]
     for change in same:
         assert node_config_id(parse_spec({**base.to_json(), **change})) == node_config_id(base), change
-    different = [
+    different: list[dict[str, Any]] = [
         {"cpus": 2.0},
         {"mem_mb": 4096},
         {"heap_mb": 1024},

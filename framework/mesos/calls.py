@@ -175,6 +175,17 @@ def acknowledge(framework_id: str, agent_id: str, task_id: str, uuid_b64: str) -
     )
 
 
+def acknowledge_operation_status(framework_id: str, agent_id: str, operation_id: str, uuid_b64: str) -> Json:
+    """ACKNOWLEDGE_OPERATION_STATUS: echo the inner base64 of the status uuid (the ack field is bytes)."""
+    if not uuid_b64:
+        raise InvalidInput("cannot acknowledge an operation status without uuid")
+    return _call(
+        framework_id,
+        "ACKNOWLEDGE_OPERATION_STATUS",
+        {"agent_id": value_id(agent_id), "operation_id": value_id(operation_id), "uuid": uuid_b64},
+    )
+
+
 def reconcile(framework_id: str, tasks: Sequence[tuple[str, str | None]] = ()) -> Json:
     """RECONCILE: explicit for the given (task id, agent id) pairs, implicit when empty.
 

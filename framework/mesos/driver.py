@@ -41,6 +41,7 @@ from framework.mesos.events import (
     error_message,
     event_type,
     needs_acknowledgement,
+    operation_status_of,
     status_of,
 )
 from framework.mesos.recordio import RecordIODecoder
@@ -282,7 +283,13 @@ class MesosDriver:
         raise _ConnectionLost("no Mesos master accepted SUBSCRIBE: " + "; ".join(failures))
 
     async def _session(self) -> None:
-        framework_id = await self._framework_id_source()
+        try:
+            stored_id = await self._framework_id_source()
+        except Exception as exc:
+            raise _ConnectionLost(f"could not read the stored framework id: {exc!r}") from exc
+        # An id the master gave us but the store did not take yet must not be lost: a fresh
+        # SUBSCRIBE would register a second framework and orphan the first one's tasks.
+        framework_id = stored_id or self._framework_id
         call = calls.subscribe(self._info, framework_id, self._suppressed)
         response, base = await self._open_subscription(json.dumps(call).encode())
         subscribed = False
@@ -349,8 +356,13 @@ class MesosDriver:
         self._leader = base
         self._subscriptions += 1
         log.info("subscribed to Mesos master %s as framework %s (stream %s)", base, framework_id, stream_id)
-        # The id is stored before anything else can happen, so a crash never loses it.
-        await self._on_subscribed(framework_id)
+        # The id is stored before any event is handled, so a crash never loses it; if storing
+        # fails the subscription is dropped and retried (keeping the id in memory meanwhile).
+        try:
+            await self._on_subscribed(framework_id)
+        except Exception as exc:
+            self._stream_id = None
+            raise _ConnectionLost(f"on_subscribed failed for framework {framework_id}: {exc!r}") from exc
         self._subscribed.set()
         return interval * self._heartbeat_misses
 
@@ -361,7 +373,12 @@ class MesosDriver:
             # Not acknowledged: the agent resends the update, so nothing is lost.
             log.exception("event handler failed for %s event", event_type(event))
             return
-        if not (self._auto_ack and event_type(event) == "UPDATE"):
+        if not self._auto_ack:
+            return
+        if event_type(event) == "UPDATE_OPERATION_STATUS":
+            await self._ack_operation(operation_status_of(event))
+            return
+        if event_type(event) != "UPDATE":
             return
         status = status_of(event)
         if not needs_acknowledgement(status):
@@ -377,6 +394,18 @@ class MesosDriver:
             log.warning(
                 "acknowledging %s %s failed (the agent will resend it): %s", task_id, status.get("state"), exc
             )
+
+    async def _ack_operation(self, status: Json) -> None:
+        # Master-generated OPERATION_ERRORs carry neither uuid nor agent id and must not be acked.
+        uuid_b64 = (status.get("uuid") or {}).get("value")
+        agent_id = (status.get("agent_id") or {}).get("value")
+        operation_id = (status.get("operation_id") or {}).get("value")
+        if not (uuid_b64 and agent_id and operation_id):
+            return
+        try:
+            await self.acknowledge_operation_status(agent_id, operation_id, uuid_b64)
+        except MesosError as exc:
+            log.warning("acknowledging operation %s failed (it will be resent): %s", operation_id, exc)
 
     # ---- calls ------------------------------------------------------------------------------
 
@@ -433,6 +462,9 @@ class MesosDriver:
 
     async def acknowledge(self, agent_id: str, task_id: str, uuid_b64: str) -> None:
         await self._post(calls.acknowledge(self._fid(), agent_id, task_id, uuid_b64))
+
+    async def acknowledge_operation_status(self, agent_id: str, operation_id: str, uuid_b64: str) -> None:
+        await self._post(calls.acknowledge_operation_status(self._fid(), agent_id, operation_id, uuid_b64))
 
     async def reconcile(self, tasks: Sequence[tuple[str, str | None]] = ()) -> None:
         """Explicit reconciliation of (task id, agent id) pairs; implicit when ``tasks`` is empty."""

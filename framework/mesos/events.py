@@ -37,3 +37,8 @@ def error_message(event: Mapping[str, Any]) -> str:
 def needs_acknowledgement(status: Mapping[str, Any]) -> bool:
     """Only agent-generated updates carry a uuid; master-generated ones must never be acked."""
     return bool(status.get("uuid"))
+
+
+def operation_status_of(event: Mapping[str, Any]) -> Json:
+    """OperationStatus of an UPDATE_OPERATION_STATUS event (only for operations that had an id)."""
+    return dict((event.get("update_operation_status") or {}).get("status") or {})

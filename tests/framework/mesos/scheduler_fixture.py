@@ -31,6 +31,7 @@ class TestScheduler:
         self.stored: list[Json] = []
         self.offers: dict[str, Json] = {}
         self.fail_store: Callable[[Json], bool] = lambda status: False
+        self.fail_id_store: Callable[[str], bool] = lambda framework_id: False
         self._changed = asyncio.Event()
         self.driver = MesosDriver(masters, info, self._on_event, self._get_id, self._set_id, **kw)
         self.task: asyncio.Task[None] | None = None
@@ -39,6 +40,8 @@ class TestScheduler:
         return self.stored_id
 
     async def _set_id(self, framework_id: str) -> None:
+        if self.fail_id_store(framework_id):
+            raise StoreDown(f"store unavailable for framework id {framework_id}")
         self.stored_id = framework_id
 
     async def _on_event(self, event: Json) -> None:

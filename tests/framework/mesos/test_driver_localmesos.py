@@ -322,3 +322,23 @@ async def test_follows_307_to_the_leader_and_skips_dead_masters(
         await s.driver.teardown()
     finally:
         await s.stop()
+
+
+async def test_a_framework_id_the_store_refused_is_kept_and_reused(mesos: LocalMesos, role: str) -> None:
+    s = TestScheduler([mesos.master_url], info(role), backoff_initial=0.1)
+    refused: list[str] = []
+
+    def store_down_once(framework_id: str) -> bool:
+        refused.append(framework_id)
+        return len(refused) == 1
+
+    s.fail_id_store = store_down_once
+    s.start()
+    try:
+        framework_id = await s.driver.wait_subscribed(20)
+        # Subscribed again with the id it could not store, not as a second framework.
+        assert refused == [framework_id, framework_id]
+        assert s.stored_id == framework_id
+        await s.driver.teardown()
+    finally:
+        await s.stop()

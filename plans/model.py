@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from plans.actions import Action
 
@@ -146,7 +146,7 @@ class Work:
 
     plan: str
     phase: Phase
-    block: Block = field()
+    block: Block
 
     @property
     def action(self) -> Action | None:

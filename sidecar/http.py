@@ -44,13 +44,16 @@ class CqlProbe:
         self._lock = asyncio.Lock()
 
     def _connect(self) -> None:
-        from cassandra.cluster import Cluster
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
         from cassandra.policies import WhiteListRoundRobinPolicy
 
+        profile = ExecutionProfile(
+            load_balancing_policy=WhiteListRoundRobinPolicy([self._address]), request_timeout=self._timeout
+        )
         self._cluster = Cluster(
             contact_points=[self._address],
             port=self._port,
-            load_balancing_policy=WhiteListRoundRobinPolicy([self._address]),
+            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
             protocol_version=5,
             connect_timeout=self._timeout,
             control_connection_timeout=self._timeout,

@@ -86,6 +86,8 @@ class Sidecar:
             self.applied_seeds = seeds
             log.info("seeds %s; config %s written to %s", seeds, node.config_id, self.paths.conf)
             await self.process.start()
+            # bin/cassandra writes the pidfile, not the JVM (which only deletes it on exit).
+            write_atomically(self.paths.pidfile, f"{self.process.pid}\n")
             self.state.phase = "running"
             watcher = asyncio.ensure_future(
                 watch_seeds(seeds_client, seeds, self.apply_seeds, node.seeds_poll_interval_s)

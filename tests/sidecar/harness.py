@@ -175,7 +175,7 @@ class SidecarProc:
             r = self.get("/ready")
             return r.json() if r.status_code == 200 else None
 
-        return wait_until(f"{self.config.node} /ready", ready, timeout)  # type: ignore[no-any-return]
+        return wait_until(f"{self.config.node} /ready", ready, timeout)
 
     def kill(self) -> None:
         self.remember_cassandra_pid()

@@ -1,0 +1,87 @@
+"""The sidecar as a process, before any JVM: bad config, no seeds, stop while waiting for seeds."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from model.node_config import ENV_VAR
+from tests.sidecar.harness import ROOT, SeedsServer, node_config, run_sidecar, wait_until
+
+
+def _run(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sidecar"],
+        cwd=ROOT,
+        env={**os.environ, **env, "MESOS_SANDBOX": str(cwd)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_bad_config_exits_2_naming_the_field(tmp_path: Path) -> None:
+    r = _run({ENV_VAR: '{"cluster": "c", "node": "n0"}'}, tmp_path)
+    assert r.returncode == 2
+    assert "node: must be node-<i>" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_missing_config_exits_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
+    r = subprocess.run(
+        [sys.executable, "-m", "sidecar"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 2
+    assert "CM_NODE_CONFIG is not set" in r.stderr
+
+
+def test_missing_cassandra_lib_exits_2(tmp_path: Path) -> None:
+    config = node_config("http://127.0.0.1:1", cassandra_lib="apache-cassandra-5.0.8/lib")
+    r = _run(config.to_env(), tmp_path)
+    assert r.returncode == 2
+    assert "cassandra_lib 'apache-cassandra-5.0.8/lib'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_no_usable_seeds_in_time_exits_3_with_the_reason(tmp_path: Path) -> None:
+    seeds = SeedsServer()
+    try:
+        seeds.set("node-0", is_seed=False, seeds=[])
+        config = node_config(seeds.url, seeds_wait_s=2.0)
+        r = _run(config.to_env(), tmp_path)
+        assert r.returncode == 3, r.stderr
+        assert "no usable seeds after 2 s: not a seed and no seeds known yet" in r.stderr
+        assert not (tmp_path / "cassandra-conf" / "cassandra.yaml").exists()
+    finally:
+        seeds.close()
+
+
+def test_sigterm_while_waiting_for_seeds_ends_cleanly(tmp_path: Path) -> None:
+    seeds = SeedsServer()
+    try:
+        seeds.set("node-0", is_seed=False, seeds=[], status=503)
+        config = node_config(seeds.url)
+        with run_sidecar(config, tmp_path) as sc:
+
+            def health() -> httpx.Response | None:
+                try:
+                    return sc.get("/health")
+                except httpx.HTTPError:
+                    return None
+
+            r = wait_until("sidecar API", health, 30)
+            assert r.status_code == 503
+            assert r.json() == {"alive": False, "pid": None, "phase": "waiting-for-seeds"}
+            assert sc.get("/ready").status_code == 503
+            assert sc.get("/status").json()["phase"] == "waiting-for-seeds"
+            sc.proc.send_signal(signal.SIGTERM)
+            assert sc.proc.wait(timeout=30) == 0
+    finally:
+        seeds.close()

@@ -330,9 +330,11 @@ class DocumentStore:
         names = self._tree.children(parent) or []
         paths = [f"{parent}/{n}" for n in names]
         out: dict[str, tuple[TaskRecord, int]] = {}
-        for name, path, found in zip(names, paths, self._tree.get_many(paths), strict=True):
-            if found is not None:
-                out[name] = (codec.decode_task(path, found.data, cluster, name), found.version)
+        found_all = self._tree.get_many(paths)
+        with codec.gc_paused():
+            for name, path, found in zip(names, paths, found_all, strict=True):
+                if found is not None:
+                    out[name] = (codec.decode_task(path, found.data, cluster, name), found.version)
         return out
 
     def delete_task(self, cluster: str, node: str, expected_version: int = ANY_VERSION) -> bool:
@@ -390,12 +392,14 @@ class DocumentStore:
             before = self._generation()
             read = self._read_everything()
             if self._generation() == before:
-                return self._decode_snapshot(before, True, *read)
+                with codec.gc_paused():
+                    return self._decode_snapshot(before, True, *read)
         # A store under constant writes (status updates of a big cluster) would starve an exact
         # cut; rather than stall the reconciler, hand out what was read, marked as such: each
         # document is whole, a target and its config always match, documents may differ in age.
         log.warning("%s: store busy, snapshot not an exact cut after %d attempts", p.root, SNAPSHOT_ATTEMPTS)
-        return self._decode_snapshot(before, False, *read)
+        with codec.gc_paused():
+            return self._decode_snapshot(before, False, *read)
 
     def _generation(self) -> int:
         node = self._tree.get(self._paths.generation)

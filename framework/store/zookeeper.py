@@ -28,6 +28,7 @@ from kazoo.exceptions import (
     OperationTimeoutError,
     RolledBackError,
     SessionExpiredError,
+    UnimplementedError,
 )
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.protocol.states import KeeperState, ZnodeStat
@@ -35,6 +36,7 @@ from kazoo.retry import KazooRetry
 
 from framework.store.documents import DocumentStore
 from framework.store.layout import DEFAULT_ROOT
+from framework.store.multiread import ReadKind, multi_read_async
 from framework.store.tree import Check, Create, Delete, FailureKind, Node, Op, SetData, TransactionFailed
 from model.errors import StoreUnavailable
 
@@ -47,6 +49,8 @@ _UNAVAILABLE = (
     OperationTimeoutError,
     KazooTimeoutError,
 )
+# Reads per multiRead request: a few hundred KB of task records per answer at most.
+MULTI_READ_OPS = 200
 _FAILURES: tuple[tuple[type[Exception], FailureKind], ...] = (
     (NodeExistsError, "exists"),
     (NoNodeError, "missing"),
@@ -61,6 +65,7 @@ class ZooKeeperTree:
     def __init__(self, client: KazooClient, *, request_timeout: float = 10.0) -> None:
         self.client = client
         self._timeout = request_timeout
+        self._multi_read = True
         self._connected = threading.Event()
         self._listeners: list[Callable[[bool], None]] = []
         self._lock = threading.Lock()
@@ -105,16 +110,37 @@ class ZooKeeperTree:
     def get(self, path: str) -> Node | None:
         return self.get_many([path])[0]
 
-    def get_many(self, paths: Sequence[str]) -> list[Node | None]:
+    def _read(self, kind: ReadKind, paths: Sequence[str]) -> list[Any]:
+        """Raw results (or NoNodeError instances), one per path: multiRead batches, pipelined."""
         self._ready("read")
-        pending = [self.client.get_async(p) for p in paths]
-        out: list[Node | None] = []
-        for path, result in zip(paths, pending, strict=True):
+        if self._multi_read:
+            chunks = [paths[i : i + MULTI_READ_OPS] for i in range(0, len(paths), MULTI_READ_OPS)]
+            pending = [multi_read_async(self.client, [(kind, p) for p in chunk]) for chunk in chunks]
             try:
-                data, stat = self._wait(result, f"read of {path}")
-            except NoNodeError:
+                return [
+                    r for chunk, res in zip(chunks, pending, strict=True) for r in self._wait(res, "reads")
+                ]
+            except UnimplementedError:
+                log.warning("ZooKeeper server without multiRead (before 3.6): reading one znode per request")
+                self._multi_read = False
+        single = self.client.get_async if kind == "data" else self.client.get_children_async
+        out: list[Any] = []
+        for path, res in zip(paths, [single(p) for p in paths], strict=True):
+            try:
+                out.append(self._wait(res, f"read of {path}"))
+            except NoNodeError as exc:
+                out.append(exc)
+        return out
+
+    def get_many(self, paths: Sequence[str]) -> list[Node | None]:
+        out: list[Node | None] = []
+        for path, result in zip(paths, self._read("data", paths), strict=True):
+            if isinstance(result, NoNodeError):
                 out.append(None)
+            elif isinstance(result, Exception):
+                raise StoreUnavailable(f"ZooKeeper refused to read {path}: {result!r}")
             else:
+                data, stat = result
                 out.append(Node(data or b"", stat.version))
         return out
 
@@ -122,14 +148,14 @@ class ZooKeeperTree:
         return self.children_many([path])[0]
 
     def children_many(self, paths: Sequence[str]) -> list[list[str] | None]:
-        self._ready("list")
-        pending = [self.client.get_children_async(p) for p in paths]
         out: list[list[str] | None] = []
-        for path, result in zip(paths, pending, strict=True):
-            try:
-                out.append(sorted(self._wait(result, f"listing of {path}")))
-            except NoNodeError:
+        for path, result in zip(paths, self._read("children", paths), strict=True):
+            if isinstance(result, NoNodeError):
                 out.append(None)
+            elif isinstance(result, Exception):
+                raise StoreUnavailable(f"ZooKeeper refused to list {path}: {result!r}")
+            else:
+                out.append(sorted(result))
         return out
 
     def commit(self, ops: Sequence[Op]) -> list[int]:

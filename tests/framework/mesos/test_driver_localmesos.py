@@ -11,16 +11,18 @@ import base64
 import getpass
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from aiohttp import web
 
+from framework.mesos import resources as rs
 from framework.mesos.calls import FrameworkInfoSpec
 from framework.mesos.errors import FrameworkFailedOver, FrameworkRemoved, MesosCallError, NotSubscribed
-from framework.offers.evaluate import Fit, evaluate
-from framework.offers.requirements import NodeRequirements
+from framework.offers.evaluate import Fit, evaluate, plan_offers, view_offer
+from framework.offers.requirements import NodeRequirements, ReservationKey
 from localmesos.harness import LocalMesos
 from tests.framework.mesos.scheduler_fixture import TestScheduler
 from tests.framework.mesos.tcp_proxy import TcpProxy
@@ -105,6 +107,10 @@ async def wait_running(s: TestScheduler, task_id: str) -> None:
         return "TASK_RUNNING" in states
 
     await s.wait_for(f"{task_id} TASK_RUNNING", running)
+
+
+async def wait_state(s: TestScheduler, task_id: str, state: str) -> None:
+    await s.wait_for(f"{task_id} {state}", lambda: state in s.states(task_id))
 
 
 async def launch(s: TestScheduler, req: NodeRequirements, task_id: str, command: str, **match: Any) -> Fit:
@@ -342,3 +348,48 @@ async def test_a_framework_id_the_store_refused_is_kept_and_reused(mesos: LocalM
         await s.driver.teardown()
     finally:
         await s.stop()
+
+
+async def test_orphaned_reservations_and_volumes_are_destroyed_and_referenced_ones_kept(
+    sched: TestScheduler, mesos: LocalMesos, role: str
+) -> None:
+    orphan, kept = node(role, "node-0"), node(role, "node-1")
+    fits: dict[str, Fit] = {}
+    for req in (orphan, kept):
+        task_id = f"c1__{req.node}__1"
+        fits[req.node] = await launch(sched, req, task_id, "echo data > data/marker && exec sleep 120")
+        await wait_running(sched, task_id)
+        await sched.driver.kill(task_id, fits[req.node].agent_id)
+        await wait_state(sched, task_id, "TASK_KILLED")
+
+    agent_dirs = {a.ip: a.work_dir for a in mesos.agents}
+
+    def volume_dir(req: NodeRequirements) -> Path:
+        return agent_dirs[fits[req.node].hostname] / "volumes" / "roles" / role / req.persistence_id
+
+    assert (volume_dir(orphan) / "marker").is_file() and (volume_dir(kept) / "marker").is_file()
+
+    offer = await sched.take_offer(
+        "an offer holding node-0's reservations", lambda o: orphan.key in view_offer(o).owned
+    )
+    plan = plan_offers([offer], [], referenced=frozenset({kept.key}), role=role)
+    ops = plan.cleanups[offer["id"]["value"]]
+    assert [op["type"] for op in ops] == ["DESTROY", "UNRESERVE"]
+    touched = [*ops[0]["destroy"]["volumes"], *ops[1]["unreserve"]["resources"]]
+    assert {ReservationKey.from_labels(rs.reservation_labels(r)) for r in touched} == {orphan.key}
+    before = set(sched.offers)
+    await sched.driver.accept([offer["id"]["value"]], ops, refuse_seconds=0)
+
+    await sched.wait_for("node-0's volume directory deleted", lambda: not volume_dir(orphan).exists())
+    # node-1 is referenced: its reservations and volume come back in offers, data intact.
+    held = await sched.take_offer(
+        "an offer holding node-1's volume", lambda o: kept.key in view_offer(o).owned
+    )
+    assert kept.persistence_id in {rs.persistence_id(r) for r in held["resources"]}
+    assert (volume_dir(kept) / "marker").read_text().strip() == "data"
+    # What the ACCEPT released is offered again: unreserved, with no trace of node-0's labels.
+    freed = await sched.take_offer(
+        "a new offer from node-0's agent",
+        lambda o: o["id"]["value"] not in before and o["agent_id"]["value"] == fits["node-0"].agent_id,
+    )
+    assert orphan.key not in view_offer(freed).owned

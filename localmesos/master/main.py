@@ -107,6 +107,7 @@ async def run_master(config: MasterConfig, stop: asyncio.Event | None = None) ->
     finally:
         for task in loops:
             task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         for agent in list(master.agents.values()):
             agent.link.close()
         for framework in list(master.frameworks.values()):

@@ -49,7 +49,8 @@ TEARDOWN = json.dumps({"type": "TEARDOWN", "framework_id": {"value": "nope"}})
             JSON,
             json.dumps({"type": "SUBSCRIBE", "subscribe": {"framework_info": {"name": "x"}}}),
             400,
-            "Failed to convert JSON into Call protobuf: Missing required fields: subscribe.framework_info.user",
+            "Failed to convert JSON into Call protobuf: Missing required fields: "
+            "subscribe.framework_info.user",
         ),
         (
             JSON,

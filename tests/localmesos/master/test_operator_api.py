@@ -1,0 +1,141 @@
+"""Operator API v1, legacy state and health over raw HTTP (reference §6)."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+import pytest
+
+from tests.localmesos.master.rawhttp import JSON, scalar, subscribe
+
+
+async def op(master, body: dict, headers: dict | None = None) -> tuple[int, object]:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(master.base + "/api/v1", data=json.dumps(body), headers=headers or JSON) as r,
+    ):
+        text = await r.text()
+        return r.status, (json.loads(text) if r.content_type == "application/json" else text)
+
+
+async def test_get_health_version_and_flags(master) -> None:
+    assert await op(master, {"type": "GET_HEALTH"}) == (
+        200,
+        {"type": "GET_HEALTH", "get_health": {"healthy": True}},
+    )
+    _, body = await op(master, {"type": "GET_VERSION"})
+    assert body["get_version"]["version_info"]["version"] == "1.11.0"
+    _, body = await op(master, {"type": "GET_FLAGS"})
+    assert {"name": "allocation_interval", "value": "0.1secs"} in body["get_flags"]["flags"]
+
+
+async def test_get_state_shows_agents_frameworks_tasks_in_endpoint_format(master) -> None:
+    sub = await subscribe(master.scheduler_url)
+    try:
+        offer = (await sub.offers())[0]
+        cpus = scalar("cpus", 1, reservations=[{"type": "DYNAMIC", "role": "db", "principal": "tp"}])
+        task = {
+            "name": "t",
+            "task_id": {"value": "t"},
+            "agent_id": offer["agent_id"],
+            "resources": [cpus],
+            "command": {"value": "sleep 1"},
+        }
+        await sub.call(
+            {
+                "type": "ACCEPT",
+                "accept": {
+                    "offer_ids": [offer["id"]],
+                    "operations": [
+                        {"type": "RESERVE", "reserve": {"resources": [cpus]}},
+                        {"type": "LAUNCH", "launch": {"task_infos": [task]}},
+                    ],
+                },
+            }
+        )
+        await sub.next("UPDATE")
+        code, body = await op(master, {"type": "GET_STATE"})
+        assert code == 200
+        state = body["get_state"]
+        agents = state["get_agents"]["agents"]
+        assert len(agents) == 2 and all(a["active"] and a["version"] == "1.11.0" for a in agents)
+        mine = next(a for a in agents if a["agent_info"]["id"] == offer["agent_id"])
+        reserved = next(r for r in mine["total_resources"] if r.get("reservations"))
+        assert reserved["role"] == "db" and reserved["reservation"] == {"principal": "tp"}
+        frameworks = state["get_frameworks"]["frameworks"]
+        assert [f["framework_info"]["id"]["value"] for f in frameworks] == [sub.framework_id]
+        assert frameworks[0]["active"] and frameworks[0]["connected"]
+        tasks = state["get_tasks"]["tasks"]
+        assert [(t["task_id"]["value"], t["framework_id"]["value"]) for t in tasks] == [
+            ("t", sub.framework_id)
+        ]
+        code, body = await op(master, {"type": "GET_TASKS"})
+        assert body["get_tasks"]["tasks"][0]["agent_id"] == offer["agent_id"]
+    finally:
+        await sub.close()
+
+
+async def test_operator_teardown_removes_framework(master) -> None:
+    sub = await subscribe(master.scheduler_url)
+    try:
+        call = {"type": "TEARDOWN", "teardown": {"framework_id": {"value": sub.framework_id}}}
+        assert (await op(master, call))[0] == 200
+        await sub.closed()
+        _, body = await op(master, {"type": "GET_FRAMEWORKS"})
+        assert [
+            f["framework_info"]["id"]["value"] for f in body["get_frameworks"]["completed_frameworks"]
+        ] == [sub.framework_id]
+    finally:
+        await sub.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "text"),
+    [
+        (
+            {"type": "GET_STATE"},
+            {"Content-Type": "text/plain"},
+            415,
+            "Expecting 'Content-Type' of application/json or application/x-protobuf",
+        ),
+        (
+            {"type": "GET_STATE"},
+            {**JSON, "Accept": "text/html"},
+            406,
+            "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'",
+        ),
+        (
+            {"type": "TEARDOWN"},
+            JSON,
+            400,
+            "Failed to validate master::Call: Expecting 'teardown' to be present",
+        ),
+        (
+            {"type": "GET_STATE", "teardown": {"framework_id": "x"}},
+            JSON,
+            400,
+            "Failed to convert JSON into Call protobuf: Not expecting a JSON string for field 'framework_id'",
+        ),
+    ],
+)
+async def test_operator_errors(master, body, headers, status, text) -> None:
+    assert await op(master, body, headers) == (status, text)
+
+
+async def test_legacy_state_and_health(master) -> None:
+    async with aiohttp.ClientSession() as s:
+        for path in ("/master/state", "/state"):
+            async with s.get(master.base + path) as r:
+                state = await r.json()
+            assert state["version"] == "1.11.0" and state["activated_slaves"] == 2
+            assert state["slaves"][0]["resources"] == {
+                "cpus": 4.0,
+                "gpus": 0.0,
+                "mem": 8192.0,
+                "disk": 65536.0,
+                "ports": "[31000-32000]",
+            }
+            assert state["leader"] == state["pid"]
+        async with s.get(master.base + "/health") as r:
+            assert r.status == 200

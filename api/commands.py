@@ -1,0 +1,203 @@
+"""Mutations: validate, write intent to the store, wake the reconciler. Never Mesos.
+
+Every function returns the message for the operator; the reconciler's next cycle does the work.
+Intent documents are read-modify-written under one lock per process; the store offers no version
+of an intent read, so two API processes writing the same plan's intents at the same instant
+could lose one update (both operators get a 200; the next GET of the plan shows what stuck).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from api import queries
+from api.schemas import DatacenterInfo
+from framework.store.base import Store
+from framework.views import SchedulerView
+from model.cluster import ClusterSpec, Violation, check_update, parse_spec, validate_cluster_name
+from model.errors import Conflict, InvalidInput, NotFound
+from model.intents import PlanIntents
+from model.operations import UNINSTALL, NodeReplace, Uninstall, replace_plan_name
+from plans import verbs
+from plans.model import Plan
+
+DEPLOY = "deploy"
+
+Verb = Callable[[Plan, PlanIntents, str | None, str | None], verbs.VerbResult]
+VERBS: dict[str, Verb] = {
+    "interrupt": verbs.interrupt,
+    "continue": verbs.continue_,
+    "force-complete": verbs.force_complete,
+    "restart": verbs.restart,
+}
+
+
+class UpdateRefused(InvalidInput):
+    """A valid spec that may not replace the current target; ``errors`` name each broken rule."""
+
+    def __init__(self, cluster: str, violations: list[Violation]) -> None:
+        rules = ", ".join(v.rule for v in violations)
+        super().__init__(f"update of cluster {cluster!r} refused by rule(s) {rules}")
+        self.errors = [str(v) for v in violations]
+        self.violations = violations
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message: str
+    config_id: str | None = None
+
+
+class Commands:
+    def __init__(self, view: SchedulerView, clock: Callable[[], float] = time.time) -> None:
+        self._view = view
+        self._clock = clock
+        self._intents_lock = threading.Lock()
+
+    @property
+    def _store(self) -> Store:
+        return self._view.store
+
+    def _done(self, outcome: Outcome) -> Outcome:
+        self._view.wake()
+        return outcome
+
+    def _refuse_if_uninstalling(self, cluster: str, what: str) -> None:
+        if UNINSTALL in self._store.get_intents(cluster):
+            raise Conflict(f"cluster {cluster!r} is being uninstalled: cannot {what}")
+
+    # -- clusters -------------------------------------------------------------------------------
+
+    def put_cluster(self, cluster: str, spec: ClusterSpec) -> Outcome:
+        validate_cluster_name(cluster)
+        store = self._store
+        target = store.get_target_versioned(cluster)
+        if target is None:
+            config_id = store.put_config(cluster, spec.to_json(), None)
+            return self._done(
+                Outcome(f"cluster {cluster} created; deploying {spec.nodes} node(s)", config_id)
+            )
+        self._refuse_if_uninstalling(cluster, "update it")
+        old = queries.spec_of(cluster, target)
+        violations = check_update(old, spec)
+        if violations:
+            raise UpdateRefused(cluster, violations)
+        if old.to_json() == spec.to_json():
+            return Outcome(f"cluster {cluster} already has this spec; nothing to do", target.config_id)
+        config_id = store.put_config(cluster, spec.to_json(), target.version)
+        return self._done(Outcome(f"cluster {cluster} updated to config {config_id}", config_id))
+
+    def scale(self, cluster: str, nodes: int) -> Outcome:
+        store = self._store
+        target = queries.require_target(store, cluster)
+        self._refuse_if_uninstalling(cluster, "scale it")
+        old = queries.spec_of(cluster, target)
+        if nodes == old.nodes:
+            return Outcome(f"cluster {cluster} already has {nodes} node(s); nothing to do", target.config_id)
+        new = parse_spec({**old.to_json(), "nodes": nodes})
+        violations = check_update(old, new)
+        if violations:
+            raise UpdateRefused(cluster, violations)
+        config_id = store.put_config(cluster, new.to_json(), target.version)
+        return self._done(Outcome(f"cluster {cluster} scaling from {old.nodes} to {nodes} nodes", config_id))
+
+    def delete_cluster(self, cluster: str) -> Outcome:
+        store = self._store
+        queries.require_target(store, cluster)
+        if UNINSTALL in store.get_intents(cluster):
+            return Outcome(f"cluster {cluster} is already being uninstalled")
+        try:
+            store.put_intent(cluster, UNINSTALL, Uninstall(self._clock()).to_intents().to_json(), None)
+        except Conflict:
+            return Outcome(f"cluster {cluster} is already being uninstalled")
+        return self._done(
+            Outcome(f"uninstalling cluster {cluster}: killing its nodes, destroying volumes, unreserving")
+        )
+
+    # -- plans ----------------------------------------------------------------------------------
+
+    def _stored_intents(self, cluster: str, plan: str) -> PlanIntents:
+        stored = self._store.get_intents(cluster).get(plan)
+        if stored is None:
+            return PlanIntents(plan=plan)
+        return PlanIntents.from_json(stored, f"intents of plan {plan!r} of cluster {cluster!r}")
+
+    def plan_verb(
+        self, cluster: str, plan_name: str, verb: str, phase: str | None, block: str | None
+    ) -> Outcome:
+        if verb not in VERBS:
+            raise NotFound(f"no plan verb {verb!r} (known: {', '.join(VERBS)})")
+        if phase == "" or block == "":
+            raise InvalidInput("phase and block, when given, must not be empty")
+        plan = queries.require_plan(self._view, cluster, plan_name)
+        with self._intents_lock:
+            result = VERBS[verb](plan, self._stored_intents(cluster, plan_name), phase, block)
+            self._store.put_intent(cluster, plan_name, result.intents.to_json())
+        return self._done(Outcome(result.message))
+
+    # -- nodes ----------------------------------------------------------------------------------
+
+    def restart_node(self, cluster: str, node: str) -> Outcome:
+        """Relaunch the node in place: the restart verb on its block of the deploy plan."""
+        store = self._store
+        spec = queries.spec_of(cluster, queries.require_target(store, cluster))
+        record = queries.require_node(store, cluster, spec, node)
+        self._refuse_if_uninstalling(cluster, f"restart {node}")
+        if record is None:
+            raise Conflict(f"{node} of cluster {cluster!r} has not been launched yet: nothing to restart")
+        if replace_plan_name(node) in store.get_intents(cluster):
+            raise Conflict(f"{node} of cluster {cluster!r} is being replaced: restart it afterwards")
+        deploy = self._view.plans(cluster).get(DEPLOY)
+        if deploy is None:
+            raise Conflict(f"the deploy plan of cluster {cluster!r} is not built yet; retry in a moment")
+        with self._intents_lock:
+            intents = self._stored_intents(cluster, DEPLOY)
+            try:
+                result = verbs.restart(deploy, intents, None, node)
+            except Conflict:
+                raise Conflict(f"a restart of {node} of cluster {cluster!r} is already in progress") from None
+            store.put_intent(cluster, DEPLOY, result.intents.to_json())
+        return self._done(Outcome(f"restarting {node} of cluster {cluster} in place ({record.task_id})"))
+
+    def replace_node(self, cluster: str, node: str) -> Outcome:
+        store = self._store
+        spec = queries.spec_of(cluster, queries.require_target(store, cluster))
+        record = queries.require_node(store, cluster, spec, node)
+        self._refuse_if_uninstalling(cluster, f"replace {node}")
+        if record is None:
+            raise Conflict(f"{node} of cluster {cluster!r} has not been launched yet: nothing to replace")
+        request = NodeReplace(
+            node=node,
+            requested_at=self._clock(),
+            old_task_id=record.task_id,
+            old_agent_id=record.agent_id,
+            old_hostname=record.hostname,
+        )
+        try:
+            store.put_intent(cluster, request.plan, request.to_intents().to_json(), None)
+        except Conflict:
+            raise Conflict(f"{node} of cluster {cluster!r} is already being replaced") from None
+        return self._done(
+            Outcome(
+                f"replacing {node} of cluster {cluster} ({record.task_id}) by a new node on another agent"
+            )
+        )
+
+    # -- datacenters ----------------------------------------------------------------------------
+
+    def register_peer(self, cluster: str, info: DatacenterInfo) -> None:
+        store = self._store
+        spec = queries.spec_of(cluster, queries.require_target(store, cluster))
+        if info.data_center == spec.data_center:
+            raise InvalidInput(
+                f"data_center {info.data_center!r} is this instance's own datacenter; "
+                "a peer must name its own"
+            )
+        data: dict[str, Any] = info.model_dump()
+        data["registered_at"] = self._clock()
+        store.put_peer(cluster, info.data_center, data)
+        self._view.wake()

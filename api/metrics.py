@@ -1,0 +1,81 @@
+"""Prometheus metrics: request counts and latencies, plus what the scheduler sees, read at scrape time."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from framework.views import SchedulerView
+from model.errors import CassandraMesosError
+from plans.status import plan_status
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerCollector(Collector):
+    def __init__(self, view: SchedulerView) -> None:
+        self._view = view
+
+    def collect(self) -> Iterator[Metric]:
+        view = self._view
+        leader = GaugeMetricFamily("cassandra_mesos_leader", "1 while this instance is the leader")
+        leader.add_metric([], 1.0 if view.is_leader() else 0.0)
+        yield leader
+        clusters = GaugeMetricFamily("cassandra_mesos_clusters", "clusters in the store")
+        nodes = GaugeMetricFamily("cassandra_mesos_nodes", "nodes by task state", labels=["cluster", "state"])
+        plans = GaugeMetricFamily(
+            "cassandra_mesos_plan_status",
+            "1 for the current status of each plan",
+            labels=["cluster", "plan", "status"],
+        )
+        try:
+            names = view.store.list_clusters()
+            clusters.add_metric([], float(len(names)))
+            for cluster in sorted(names):
+                counts: dict[str, int] = {}
+                for record in view.store.get_tasks(cluster).values():
+                    counts[record.state] = counts.get(record.state, 0) + 1
+                for state, n in sorted(counts.items()):
+                    nodes.add_metric([cluster, state], float(n))
+                for name, plan in sorted(view.plans(cluster).items()):
+                    plans.add_metric([cluster, name, plan_status(plan).value], 1.0)
+        except CassandraMesosError as exc:
+            # A scrape during a store outage still answers, with what it could read.
+            log.warning("metrics: store not readable: %s", exc)
+        yield clusters
+        yield nodes
+        yield plans
+
+
+def install_metrics(app: FastAPI, view: SchedulerView) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    requests = Counter(
+        "cassandra_mesos_api_requests", "API requests", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "cassandra_mesos_api_request_seconds",
+        "API request latency",
+        ["method", "route"],
+        registry=registry,
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+    )
+    registry.register(SchedulerCollector(view))
+
+    @app.middleware("http")
+    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        # The route template, not the path: cluster and node names must not explode the label set.
+        name = getattr(route, "path", "unmatched")
+        requests.labels(request.method, name, str(response.status_code)).inc()
+        latency.labels(request.method, name).observe(time.perf_counter() - start)
+        return response
+
+    return registry

@@ -1,0 +1,1 @@
+"""The web control plane: one static page, no build step."""

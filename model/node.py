@@ -151,16 +151,21 @@ def datacenter_token_offset(data_center: str) -> int:
 
 def initial_tokens(nodes: int, num_tokens: int, offset: int = 0) -> list[list[int]]:
     """Balanced initial tokens of a new cluster: element i is node i's sorted token list."""
+    if nodes < 1:
+        raise InvalidInput(f"need at least one node, got nodes={nodes}")
+    return [node_initial_tokens(i, nodes, num_tokens, offset) for i in range(nodes)]
+
+
+def node_initial_tokens(index: int, nodes: int, num_tokens: int, offset: int = 0) -> list[int]:
+    """Node ``index``'s share of ``initial_tokens(nodes, num_tokens, offset)``, in O(num_tokens)."""
     if nodes < 1 or num_tokens < 1:
         raise InvalidInput(f"need at least one node and one token, got nodes={nodes} num_tokens={num_tokens}")
+    if not 0 <= index < nodes:
+        raise InvalidInput(f"node index {index} is outside a cluster of {nodes} nodes")
     if not 0 <= offset < DC_OFFSET_LIMIT:
         raise InvalidInput(f"token offset must be in [0, {DC_OFFSET_LIMIT}), got {offset}")
     total = nodes * num_tokens
-    out: list[list[int]] = []
-    for i in range(nodes):
-        tokens = [MURMUR3_MIN + (k * RING_SIZE) // total + offset for k in range(i, total, nodes)]
-        out.append(tokens)
-    return out
+    return [MURMUR3_MIN + (k * RING_SIZE) // total + offset for k in range(index, total, nodes)]
 
 
 def initial_token_string(tokens: list[int] | tuple[int, ...]) -> str:

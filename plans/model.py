@@ -13,6 +13,7 @@ id keep pointing at the same element.
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,10 +51,13 @@ class Strategy(enum.Enum):
     CANARY = "canary"  # the first block alone, then wait for continue, then the rest (canary_then)
 
 
+@functools.lru_cache(maxsize=4096)
 def phase_id(plan: str, phase: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"{plan}/{phase}"))
 
 
+# Cached: plans are rebuilt every cycle and the names repeat.
+@functools.lru_cache(maxsize=65536)
 def block_id(plan: str, phase: str, block: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"{plan}/{phase}/{block}"))
 

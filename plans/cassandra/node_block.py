@@ -24,7 +24,7 @@ a recorded node config counts as current (no surprise rolling restart).
 
 from __future__ import annotations
 
-from model.node import datacenter_token_offset, initial_tokens, is_seed, node_index, node_rack
+from model.node import datacenter_token_offset, is_seed, node_index, node_initial_tokens, node_rack
 from model.records import ACTIVE_STATES, TERMINAL_STATES, TaskRecord
 from plans.actions import KillNode, LaunchNode, WaitForNode
 from plans.cassandra.state import (
@@ -62,7 +62,7 @@ def launch_action(
     tokens: tuple[int, ...] = ()
     if not bootstrap and original:
         offset = datacenter_token_offset(spec.data_center)
-        tokens = tuple(initial_tokens(genesis, spec.num_tokens, offset)[index])
+        tokens = tuple(node_initial_tokens(index, genesis, spec.num_tokens, offset))
     return LaunchNode(
         node=node,
         in_place=in_place,
@@ -119,7 +119,7 @@ def node_block(
             if restart_due
             else f"config {recorded_config_id(record)} -> {state.config_id}"
         )
-        relaunch_reason = "restart" if restart_due else "config-update"
+        redo_reason = "restart" if restart_due else "config-update"
         if task_state == "TASK_KILLING":
             return block(
                 Status.PREPARED, f"{why}: old task is being killed", WaitForNode(node, "old task dying")
@@ -130,7 +130,7 @@ def node_block(
             )
         if task_state in TERMINAL_STATES and task_state not in GONE_STATES:
             launch = launch_action(
-                state, node, genesis=genesis, in_place=True, reason=relaunch_reason, record=record
+                state, node, genesis=genesis, in_place=True, reason=redo_reason, record=record
             )
             return block(Status.PREPARED, f"{why}: relaunching in place", launch)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from model.cluster import ClusterSpec, node_config_id
 from model.node import NodeHealth, is_node_name, node_index
@@ -40,7 +41,7 @@ class ClusterState:
     # Problems to show on the deploy plan, e.g. an update refused by check_update.
     errors: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def node_config(self) -> str:
         """What a node running the target config was built from (``model.cluster.node_config_id``)."""
         return node_config_id(self.spec)

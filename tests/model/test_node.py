@@ -19,6 +19,7 @@ from model.node import (
     initial_tokens,
     is_seed,
     node_index,
+    node_initial_tokens,
     node_name,
     node_rack,
     parse_task_id,
@@ -118,6 +119,13 @@ def test_datacenters_get_different_stable_offsets() -> None:
     dc1 = {t for ts in initial_tokens(3, 4, datacenter_token_offset("dc1")) for t in ts}
     dc2 = {t for ts in initial_tokens(3, 4, datacenter_token_offset("dc2")) for t in ts}
     assert not dc1 & dc2
+
+
+def test_one_nodes_tokens_match_the_whole_table() -> None:
+    table = initial_tokens(7, 5, 123)
+    assert [node_initial_tokens(i, 7, 5, 123) for i in range(7)] == table
+    with pytest.raises(InvalidInput, match="outside a cluster of 7"):
+        node_initial_tokens(7, 7, 5)
 
 
 def test_token_arguments_are_checked() -> None:

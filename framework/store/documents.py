@@ -266,7 +266,12 @@ class DocumentStore:
             leaves = [
                 f"{d}/{child}" for d, children in zip(dirs, listed, strict=True) for child in children or []
             ]
-            # Huge clusters: leaves in batches first (each batch atomic), the cluster itself last.
+            # Huge clusters: leaves in batches first (each batch atomic), the cluster itself last,
+            # with the target's config in the last transaction so the target never dangles.
+            pointer = self._read_target_pointer(cluster)
+            if pointer is not None and (current := p.config(cluster, pointer[0])) in leaves:
+                leaves.remove(current)
+                leaves.append(current)
             while len(leaves) > MAX_TRANSACTION_OPS:
                 batch, leaves = leaves[:MAX_TRANSACTION_OPS], leaves[MAX_TRANSACTION_OPS:]
                 self._commit_tolerant([Delete(path) for path in batch])

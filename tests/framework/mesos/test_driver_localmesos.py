@@ -295,11 +295,16 @@ async def test_a_torn_down_framework_id_is_reported_removed(mesos: LocalMesos, r
 
 
 @pytest.fixture
-async def not_the_leader(mesos: LocalMesos) -> AsyncIterator[str]:
-    """A master that is not the leader: answers 307 with a protocol-relative Location, as Mesos does."""
+async def not_the_leader(mesos: LocalMesos) -> AsyncIterator[tuple[str, list[str]]]:
+    """A master that is not the leader: first 503 while no leader is elected, then 307 with a
+    protocol-relative Location, as Mesos 1.11 answers."""
     leader = httpx.URL(mesos.master_url)
+    asked: list[str] = []
 
     async def redirect(request: web.Request) -> web.Response:
+        asked.append(request.method)
+        if len(asked) == 1:
+            return web.Response(status=503, text="No leader elected")
         return web.Response(status=307, headers={"Location": f"//{leader.host}:{leader.port}{request.path}"})
 
     app = web.Application()
@@ -310,20 +315,22 @@ async def not_the_leader(mesos: LocalMesos) -> AsyncIterator[str]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", asked
     finally:
         await runner.cleanup()
 
 
-async def test_follows_307_to_the_leader_and_skips_dead_masters(
-    mesos: LocalMesos, role: str, not_the_leader: str, unused_tcp_port: int
+async def test_skips_dead_masters_retries_503_and_follows_307_to_the_leader(
+    mesos: LocalMesos, role: str, not_the_leader: tuple[str, list[str]], unused_tcp_port: int
 ) -> None:
+    redirector, asked = not_the_leader
     dead = f"127.0.0.1:{unused_tcp_port}"
-    s = TestScheduler([dead, not_the_leader], info(role), backoff_initial=0.1)
+    s = TestScheduler([dead, redirector], info(role), backoff_initial=0.1)
     s.start()
     try:
         await s.driver.wait_subscribed(20)
         assert s.driver.leader == mesos.master_url.rstrip("/")
+        assert asked == ["POST", "POST"]  # 503, then 307 re-POSTed to the leader (never a GET)
         await s.driver.revive()  # calls go to the leader, with the stream id
         await s.driver.teardown()
     finally:

@@ -1,0 +1,77 @@
+"""Store snapshot + observations -> every plan of every cluster. Pure: the loop and the views share it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from framework.store.base import ClusterState as StoredCluster
+from model.cluster import ClusterSpec, parse_spec
+from model.errors import CassandraMesosError, CorruptRecord
+from model.intents import PlanIntents
+from model.node import NodeHealth
+from plans.cassandra import deploy, recovery
+from plans.cassandra.state import ClusterState
+from plans.model import Plan
+
+log = logging.getLogger(__name__)
+
+# Priority order for plans.coordinator.next_work: deploy claims its nodes before recovery.
+PLAN_ORDER = (deploy.PLAN, recovery.PLAN)
+
+
+@dataclass(frozen=True)
+class ClusterPlans:
+    cluster: str
+    spec: ClusterSpec
+    config_id: str
+    state: ClusterState
+    plans: Mapping[str, Plan]
+
+    def ordered(self) -> list[Plan]:
+        return [self.plans[name] for name in PLAN_ORDER if name in self.plans]
+
+
+def intents_of(stored: StoredCluster, plan: str) -> tuple[PlanIntents, str | None]:
+    """The plan's operator intents, or defaults plus an error to show when the document is unreadable."""
+    data = stored.intents.get(plan)
+    if data is None:
+        return PlanIntents(plan), None
+    try:
+        return PlanIntents.from_json(data, f"intents of plan {plan} of {stored.name}"), None
+    except CorruptRecord as exc:
+        return PlanIntents(plan), str(exc)
+
+
+def build_cluster_plans(
+    stored: StoredCluster, health: Mapping[str, NodeHealth], reconciled: bool
+) -> ClusterPlans | None:
+    """All plans of one cluster, or None when it has no (valid) target config to deploy."""
+    if stored.target is None:
+        return None
+    try:
+        spec = parse_spec(stored.target.spec)
+    except CassandraMesosError as exc:
+        # The API validates specs before storing them; a bad one here was written past it.
+        log.error(
+            "cluster %s: stored target config %s is invalid: %s", stored.name, stored.target.config_id, exc
+        )
+        return None
+    deploy_intents, deploy_error = intents_of(stored, deploy.PLAN)
+    recovery_intents, recovery_error = intents_of(stored, recovery.PLAN)
+    errors = tuple(e for e in (deploy_error, recovery_error) if e)
+    state = ClusterState(
+        cluster=stored.name,
+        spec=spec,
+        config_id=stored.target.config_id,
+        records=dict(stored.tasks),
+        health=dict(health),
+        reconciled=reconciled,
+        errors=errors,
+    )
+    plans = {
+        deploy.PLAN: deploy.build_deploy_plan(state, deploy_intents),
+        recovery.PLAN: recovery.build_recovery_plan(state, recovery_intents),
+    }
+    return ClusterPlans(stored.name, spec, stored.target.config_id, state, plans)

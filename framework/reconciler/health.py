@@ -1,0 +1,61 @@
+"""Polling the sidecars: ``/status`` (mode) and ``/ready`` (CQL) -> ``model.node.NodeHealth``.
+
+Short timeouts: a node that does not answer is UNKNOWN and not ready, which keeps its block
+STARTED; it never stalls the loop. Only nodes whose task runs are polled, each observation is
+tagged with the task it came from (a slow answer cannot complete a block for a newer task).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import httpx
+
+from model.node import NodeHealth
+from model.records import TaskRecord
+
+
+@dataclass(frozen=True)
+class HealthTarget:
+    cluster: str
+    node: str
+    task_id: str
+    url: str
+
+
+def targets(records: Iterable[TaskRecord]) -> list[HealthTarget]:
+    """The running nodes with a known address and sidecar port."""
+    out = []
+    for rec in records:
+        port = rec.ports.get("sidecar")
+        if rec.state != "TASK_RUNNING" or not rec.hostname or not port:
+            continue
+        out.append(HealthTarget(rec.cluster, rec.node, rec.task_id, f"http://{rec.hostname}:{port}"))
+    return out
+
+
+async def _json(client: httpx.AsyncClient, url: str) -> dict[str, object] | None:
+    try:
+        response = await client.get(url)
+        body = response.json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def probe(client: httpx.AsyncClient, target: HealthTarget) -> NodeHealth:
+    status, ready = await asyncio.gather(
+        _json(client, target.url + "/status"), _json(client, target.url + "/ready")
+    )
+    mode = str((status or {}).get("mode") or "UNKNOWN")
+    health = NodeHealth.from_json({"mode": mode, "cql_ready": bool((ready or {}).get("ready"))})
+    return NodeHealth(mode=health.mode, cql_ready=health.cql_ready, task_id=target.task_id)
+
+
+async def probe_all(
+    client: httpx.AsyncClient, nodes: list[HealthTarget]
+) -> dict[tuple[str, str], NodeHealth]:
+    results = await asyncio.gather(*(probe(client, t) for t in nodes))
+    return {(t.cluster, t.node): h for t, h in zip(nodes, results, strict=True)}

@@ -1,0 +1,431 @@
+"""The reconciler's cycle: store snapshot -> plans per cluster -> next work -> Mesos calls.
+
+Level-triggered: every cycle rebuilds every plan from one consistent store snapshot plus what
+was observed (sidecar health, reconciliation); nothing decided in an earlier cycle is trusted.
+Watches, API calls and Mesos events only wake the loop. Persist before acting: a task record is
+stored before the ACCEPT that launches it, a status update before it is acknowledged.
+
+Until every known task has answered the explicit reconciliation that follows a subscription,
+the loop launches and kills nothing (no duplicate launches after a failover or restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from framework.mesos.errors import MesosError
+from framework.mesos.events import event_type, offers_of, rescinded_offer_id, status_of
+from framework.offers.evaluate import plan_offers
+from framework.offers.requirements import NodeRequirements
+from framework.reconciler.cluster_plans import ClusterPlans, build_cluster_plans
+from framework.reconciler.health import probe_all, targets
+from framework.reconciler.launch import NodeCommand, build_launch, requirements
+from framework.reconciler.offers import (
+    Interest,
+    OfferBook,
+    OfferInterest,
+    all_records,
+    placement_context,
+    referenced_keys,
+)
+from framework.reconciler.updates import Outcome, store_update, task_id_of
+from framework.store.base import Store, StoreSnapshot
+from model.errors import CassandraMesosError, InvalidInput
+from model.node import NodeHealth
+from model.records import ACTIVE_STATES, TaskRecord
+from plans.actions import KillNode, LaunchNode, SyncDatacenter
+from plans.coordinator import next_work
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+
+
+class MesosActions(Protocol):
+    """The calls the reconciler makes; ``framework.mesos.driver.MesosDriver`` has them all."""
+
+    @property
+    def is_subscribed(self) -> bool: ...
+
+    async def accept(
+        self,
+        offer_ids: Sequence[str],
+        operations: Sequence[Mapping[str, Any]],
+        refuse_seconds: float | None = None,
+    ) -> None: ...
+
+    async def decline(self, offer_ids: Sequence[str], refuse_seconds: float = ...) -> None: ...
+
+    async def revive(self, roles: Sequence[str] = ()) -> None: ...
+
+    async def suppress(self, roles: Sequence[str] = ()) -> None: ...
+
+    async def kill(
+        self, task_id: str, agent_id: str | None = None, grace_seconds: float | None = None
+    ) -> None: ...
+
+    async def reconcile(self, tasks: Sequence[tuple[str, str | None]] = ()) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReconcilerSettings:
+    role: str
+    principal: str | None
+    refuse_seconds: float = 120.0
+    # Declines of offers held back by a failed store write: short, the work is still there.
+    retry_refuse_seconds: float = 1.0
+    reconcile_interval_s: float = 600.0
+    reconcile_retry_s: float = 10.0
+    cycle_interval_s: float = 5.0
+    health_interval_s: float = 5.0
+    health_timeout_s: float = 2.0
+    kill_retry_s: float = 30.0
+    revive_every_s: float = 30.0
+    max_nodes_per_agent: int = 1
+
+
+class Reconciler:
+    """One leadership term's reconciler: bind a driver, hand it ``on_event``, then ``run()``."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: ReconcilerSettings,
+        command: NodeCommand,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self.command = command
+        self._clock = clock
+        self._new_id = new_id
+        self._mesos: MesosActions | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._health_due = asyncio.Event()
+        self._book = OfferBook()
+        self._health: dict[str, dict[str, NodeHealth]] = {}
+        self._snapshot: StoreSnapshot | None = None
+        self._plans: dict[str, ClusterPlans] = {}
+        self._subscribed = False
+        # task id -> agent id of tasks the explicit reconciliation still waits for; None: not sent yet.
+        self._pending_reconcile: dict[str, str] | None = None
+        self._reconcile_sent = 0.0
+        self._implicit_sent = 0.0
+        self._reconciled = False
+        self._interest = OfferInterest(None, frozenset(), 0.0)
+        self._kills: dict[str, float] = {}
+        self.cycles = 0
+        self.launched: list[str] = []
+
+    def bind(self, mesos: MesosActions) -> None:
+        self._mesos = mesos
+
+    # ---- views --------------------------------------------------------------------------------
+
+    @property
+    def reconciled(self) -> bool:
+        return self._reconciled
+
+    @property
+    def snapshot(self) -> StoreSnapshot | None:
+        return self._snapshot
+
+    def cluster_plans(self, cluster: str) -> ClusterPlans | None:
+        return self._plans.get(cluster)
+
+    def health(self, cluster: str) -> Mapping[str, NodeHealth]:
+        return dict(self._health.get(cluster, {}))
+
+    def wake(self) -> None:
+        """Ask for a cycle soon; safe from any thread."""
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # loop closed: nothing left to wake
+                loop.call_soon_threadsafe(self._wake.set)
+
+    # ---- driver callbacks ---------------------------------------------------------------------
+
+    async def framework_id(self) -> str | None:
+        return await asyncio.to_thread(self._store.get_framework_id)
+
+    async def on_subscribed(self, framework_id: str) -> None:
+        # Stored before anything else happens: a restarted scheduler fails over to the same id.
+        await asyncio.to_thread(self._store.set_framework_id, framework_id)
+
+    async def on_event(self, event: Json) -> None:
+        kind = event_type(event)
+        if kind == "SUBSCRIBED":
+            self._book.clear()  # offers die with the old subscription
+            self._subscribed = True
+            self._pending_reconcile = None
+            self._reconciled = False
+            self._interest = OfferInterest(None, frozenset(), 0.0)
+            self._kills.clear()
+        elif kind == "OFFERS":
+            self._book.add(offers_of(event))
+        elif kind == "RESCIND":
+            oid = rescinded_offer_id(event)
+            if oid is not None:
+                self._book.rescind(oid)
+        elif kind == "UPDATE":
+            await self._on_update(status_of(event))
+        elif kind in ("FAILURE", "ERROR"):
+            log.warning("Mesos %s event: %s", kind, event)
+        else:
+            return
+        self.wake()
+
+    async def _on_update(self, status: Json) -> None:
+        # Raises when the store is unavailable: the driver then does not acknowledge.
+        outcome = await store_update(self._store, status)
+        tid = task_id_of(status)
+        state = str(status.get("state", ""))
+        log.info("task %s: %s (%s)", tid, state, outcome.value)
+        pending = self._pending_reconcile
+        if pending is not None and pending.pop(tid, None) is not None and not pending:
+            self._reconciled = True
+            log.info("reconciliation complete")
+        if state == "TASK_RUNNING":
+            self._health_due.set()
+        if outcome is Outcome.STALE and state in ACTIVE_STATES:
+            # A task that is not its node's current one (an older launch): never two of a node.
+            agent = (status.get("agent_id") or {}).get("value")
+            await self._kill(tid, agent, "not the node's current task")
+
+    # ---- the loop -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        health = asyncio.create_task(self._health_loop(), name="sidecar-health")
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._settings.cycle_interval_s):
+                        await self._wake.wait()
+                self._wake.clear()
+                if not self._can_act():
+                    continue
+                try:
+                    await self.cycle()
+                except (CassandraMesosError, httpx.HTTPError) as exc:
+                    log.warning("reconciler cycle stopped early: %s", exc)
+                    await asyncio.sleep(0.5)
+                except Exception:
+                    log.exception("reconciler cycle failed")
+                    await asyncio.sleep(1.0)
+        finally:
+            health.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await health
+
+    def _can_act(self) -> bool:
+        mesos = self._mesos
+        return mesos is not None and self._subscribed and mesos.is_subscribed and self._store.is_writable()
+
+    async def cycle(self) -> None:
+        mesos = self._mesos
+        assert mesos is not None
+        snapshot = await asyncio.to_thread(self._store.snapshot)
+        self._snapshot = snapshot
+        self.cycles += 1
+        records = all_records(snapshot)
+        now = self._clock()
+        await self._reconcile(mesos, records, now)
+
+        self._plans = {}
+        for name, stored in snapshot.clusters.items():
+            built = build_cluster_plans(stored, self._health.get(name, {}), self._reconciled)
+            if built is not None:
+                self._plans[name] = built
+
+        launches: list[tuple[ClusterPlans, LaunchNode]] = []
+        kills: list[tuple[ClusterPlans, KillNode]] = []
+        for cp in self._plans.values():
+            for work in next_work(cp.ordered()):
+                act = work.action
+                if isinstance(act, LaunchNode):
+                    launches.append((cp, act))
+                elif isinstance(act, KillNode):
+                    kills.append((cp, act))
+                elif isinstance(act, SyncDatacenter):
+                    log.debug(
+                        "cluster %s: datacenter exchange with %s not performed here", cp.cluster, act.url
+                    )
+        if not self._reconciled:
+            # Offers stay held: they are used once every known task has answered.
+            return
+        for cp, kill in kills:
+            rec = cp.state.records.get(kill.node)
+            if rec is not None and rec.task_id == kill.task_id:
+                await self._kill(kill.task_id, rec.agent_id, kill.reason)
+        await self._offers(mesos, snapshot, records, launches, now)
+
+    # ---- reconciliation -----------------------------------------------------------------------
+
+    async def _reconcile(self, mesos: MesosActions, records: list[TaskRecord], now: float) -> None:
+        if self._pending_reconcile is None:
+            # Explicit reconciliation of every known live task after each subscription. Terminal
+            # records are left alone: Mesos may have forgotten them and would answer TASK_GONE.
+            self._pending_reconcile = {r.task_id: r.agent_id for r in records if not r.is_terminal}
+            self._reconcile_sent = -float("inf")
+            if not self._pending_reconcile:
+                self._reconciled = True
+        pending = self._pending_reconcile
+        if pending and now - self._reconcile_sent >= self._settings.reconcile_retry_s:
+            log.info("explicit reconciliation of %d task(s)", len(pending))
+            self._reconcile_sent = now
+            await mesos.reconcile(list(pending.items()))
+        if self._reconciled and now - self._implicit_sent >= self._settings.reconcile_interval_s:
+            self._implicit_sent = now
+            await mesos.reconcile([])
+
+    # ---- kills --------------------------------------------------------------------------------
+
+    async def _kill(self, task_id: str, agent_id: str | None, reason: str) -> None:
+        mesos = self._mesos
+        now = self._clock()
+        if mesos is None or now - self._kills.get(task_id, -float("inf")) < self._settings.kill_retry_s:
+            return
+        self._kills[task_id] = now
+        log.info("killing %s: %s", task_id, reason)
+        try:
+            await mesos.kill(task_id, agent_id)
+        except MesosError as exc:
+            self._kills.pop(task_id, None)
+            log.warning("KILL %s failed (will retry): %s", task_id, exc)
+
+    # ---- offers -------------------------------------------------------------------------------
+
+    async def _offers(
+        self,
+        mesos: MesosActions,
+        snapshot: StoreSnapshot,
+        records: list[TaskRecord],
+        launches: list[tuple[ClusterPlans, LaunchNode]],
+        now: float,
+    ) -> None:
+        settings = self._settings
+        wanted: dict[tuple[str, str], tuple[ClusterPlans, LaunchNode, NodeRequirements]] = {}
+        pending_keys: set[str] = set()
+        for cp, act in launches:
+            record = cp.state.records.get(act.node)
+            try:
+                req = requirements(
+                    cp.spec, cp.cluster, act, record, settings.role, settings.principal, self._new_id()
+                )
+            except InvalidInput as exc:
+                log.error("cannot launch %s/%s: %s", cp.cluster, act.node, exc)
+                continue
+            wanted[(cp.cluster, act.node)] = (cp, act, req)
+            count = record.launch_count if record is not None else 0
+            pending_keys.add(f"{cp.cluster}/{act.node}/{count}")
+
+        offers = self._book.take()
+        if offers:
+            result = plan_offers(
+                offers,
+                [w[2] for w in wanted.values()],
+                placement_context(records, settings.max_nodes_per_agent),
+                referenced_keys(snapshot),
+                settings.role,
+            )
+            for fit in result.fits:
+                cp, act, req = wanted[(fit.node.cluster, fit.node.node)]
+                if await self._launch(mesos, snapshot, cp, act, req, fit):
+                    rec = cp.state.records.get(act.node)
+                    pending_keys.discard(f"{cp.cluster}/{act.node}/{rec.launch_count if rec else 0}")
+            for offer_id, ops in result.cleanups.items():
+                log.info("offer %s: destroying and unreserving orphaned resources", offer_id)
+                await mesos.accept([offer_id], ops, settings.refuse_seconds)
+            if result.declines:
+                await mesos.decline(list(result.declines), settings.refuse_seconds)
+
+        pending = frozenset(pending_keys)
+        decision = self._interest.decide(pending, now, settings.revive_every_s)
+        if decision is Interest.REVIVE:
+            log.info("reviving offers for %d pending launch(es)", len(pending))
+            await mesos.revive([settings.role])
+            self._interest = OfferInterest(False, pending, now)
+        elif decision is Interest.SUPPRESS:
+            log.info("nothing to launch: suppressing offers")
+            await mesos.suppress([settings.role])
+            self._interest = OfferInterest(True, pending, self._interest.last_revive)
+        else:
+            self._interest = OfferInterest(self._interest.suppressed, pending, self._interest.last_revive)
+
+    async def _launch(
+        self,
+        mesos: MesosActions,
+        snapshot: StoreSnapshot,
+        cp: ClusterPlans,
+        act: LaunchNode,
+        req: NodeRequirements,
+        fit: Any,
+    ) -> bool:
+        stored = snapshot.clusters[cp.cluster]
+        record = stored.tasks.get(act.node)
+        prior = (record, stored.task_versions[act.node]) if record is not None else None
+        try:
+            launch = build_launch(cp.spec, cp.cluster, act, fit, req, prior, self.command, self._new_id())
+        except InvalidInput as exc:
+            log.error("cannot launch %s/%s: %s", cp.cluster, act.node, exc)
+            await mesos.decline([fit.offer_id], self._settings.refuse_seconds)
+            return False
+        try:
+            # Persist before acting: the record names the task before Mesos ever sees it.
+            await asyncio.to_thread(self._store.put_task, launch.record, launch.expected_version)
+        except CassandraMesosError as exc:
+            log.warning("not launching %s: storing its record failed: %s", launch.record.task_id, exc)
+            await mesos.decline([fit.offer_id], self._settings.retry_refuse_seconds)
+            return False
+        how = "in place" if fit.relaunch_in_place else "reserving and creating its volume"
+        log.info("launching %s on %s (%s)", launch.record.task_id, fit.hostname, how)
+        try:
+            await mesos.accept([launch.offer_id], launch.operations)
+        except MesosError as exc:
+            # The record says "launched"; ask Mesos about the task so an unknown one is forgotten.
+            log.warning("ACCEPT for %s failed: %s", launch.record.task_id, exc)
+            with contextlib.suppress(MesosError):
+                await mesos.reconcile([(launch.record.task_id, fit.agent_id)])
+            return False
+        self.launched.append(launch.record.task_id)
+        return True
+
+    # ---- sidecar health -----------------------------------------------------------------------
+
+    async def _health_loop(self) -> None:
+        async with httpx.AsyncClient(timeout=self._settings.health_timeout_s) as client:
+            while True:
+                snapshot = self._snapshot
+                if snapshot is not None and self._subscribed:
+                    results = await probe_all(client, targets(all_records(snapshot)))
+                    fresh: dict[str, dict[str, NodeHealth]] = {}
+                    for (cluster, node), health in results.items():
+                        fresh.setdefault(cluster, {})[node] = health
+                    if fresh != self._health:
+                        self._health = fresh
+                        self.wake()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._settings.health_interval_s):
+                        await self._health_due.wait()
+                self._health_due.clear()

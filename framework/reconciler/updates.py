@@ -1,0 +1,59 @@
+"""Status updates: stored first; the driver acknowledges only after ``store_update`` returned.
+
+If storing fails the exception propagates, the driver does not acknowledge, and the agent sends
+the update again: nothing is lost. Updates of tasks that are not a node's current task (older
+launches, unknown tasks) are not stored; the caller kills such tasks when they still run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from framework.store.base import Store
+from model.errors import InvalidInput
+from model.node import parse_task_id
+
+RECONCILIATION_REASON = "REASON_RECONCILIATION"
+# What Mesos answers, on reconciliation, for a task it never heard of.
+NEVER_SEEN_STATES = frozenset({"TASK_GONE", "TASK_UNKNOWN", "TASK_DROPPED"})
+
+
+class Outcome(enum.Enum):
+    STORED = "stored"
+    STALE = "stale"  # not the node's current task (or no record): not stored
+    NOT_OURS = "not-ours"  # the task id is not one this framework builds
+    FORGOTTEN = "forgotten"  # a launch that never reached Mesos: its record was removed
+
+
+def task_id_of(status: Mapping[str, Any]) -> str:
+    return str((status.get("task_id") or {}).get("value", ""))
+
+
+def _store_update(store: Store, status: Mapping[str, Any]) -> Outcome:
+    try:
+        tid = parse_task_id(task_id_of(status))
+    except InvalidInput:
+        return Outcome.NOT_OURS
+    if status.get("reason") == RECONCILIATION_REASON and status.get("state") in NEVER_SEEN_STATES:
+        current = store.get_task(tid.cluster, tid.node)
+        if current is not None and current[0].task_id == str(tid):
+            record, version = current
+            if record.is_terminal:
+                # Mesos forgets finished tasks; "never seen" must not overwrite how it ended.
+                return Outcome.STALE
+            # A record without status whose task Mesos never saw: the scheduler died between
+            # storing the record and sending the ACCEPT. Forget the launch so the node is placed
+            # afresh instead of waiting forever. Compare-and-set: a concurrent change wins.
+            if record.status is None and store.delete_task(tid.cluster, tid.node, version):
+                return Outcome.FORGOTTEN
+    if store.update_status(tid.cluster, tid.node, dict(status)):
+        return Outcome.STORED
+    return Outcome.STALE
+
+
+async def store_update(store: Store, status: Mapping[str, Any]) -> Outcome:
+    """Store the update (kazoo is synchronous: run in a thread). Raises if the store is unavailable."""
+    return await asyncio.to_thread(_store_update, store, status)

@@ -9,13 +9,29 @@ framework sharing the role.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from framework.mesos import resources as rs
 from framework.offers.requirements import ReservationKey
+from model.records import TaskRecord
 
 Json = dict[str, Any]
+
+
+def keys_of_task(task_info: Mapping[str, Any]) -> set[ReservationKey]:
+    """The reservation keys a TaskInfo's resources carry."""
+    keys = set()
+    for res in task_info.get("resources") or []:
+        key = ReservationKey.from_labels(rs.reservation_labels(res))
+        if key is not None:
+            keys.add(key)
+    return keys
+
+
+def referenced_keys(records: Iterable[TaskRecord]) -> frozenset[ReservationKey]:
+    """Every key a task record refers to: what cleanup must never touch."""
+    return frozenset(k for rec in records for k in keys_of_task(rec.task_info))
 
 
 def orphaned_keys(

@@ -16,6 +16,7 @@ from typing import Any
 from framework.mesos import resources as rs
 from framework.offers.cleanup import orphan_operations
 from framework.offers.requirements import NodeRequirements, ReservationKey
+from model.records import TaskRecord
 
 Json = dict[str, Any]
 
@@ -90,6 +91,14 @@ class PlacementContext:
 
     placed: Mapping[str, Mapping[str, Set[str]]] = field(default_factory=dict)
     max_nodes_per_agent: int = 1
+
+    @classmethod
+    def from_records(cls, records: Iterable[TaskRecord], max_nodes_per_agent: int = 1) -> PlacementContext:
+        """Placement of every recorded node on the agent of its newest launch."""
+        placed: dict[str, dict[str, set[str]]] = {}
+        for rec in records:
+            placed.setdefault(rec.cluster, {}).setdefault(rec.agent_id, set()).add(rec.node)
+        return cls(placed, max_nodes_per_agent)
 
     def others_on_agent(self, cluster: str, agent_id: str, node: str) -> frozenset[str]:
         return frozenset(self.placed.get(cluster, {}).get(agent_id, ())) - {node}

@@ -6,8 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from framework.mesos import resources as rs
-from framework.offers.cleanup import orphan_operations, orphaned_keys
+from framework.offers.cleanup import orphan_operations, orphaned_keys, referenced_keys
 from framework.offers.requirements import ReservationKey
+from model.records import TaskRecord
 from tests.framework.offers.offer_factory import ROLE, node_reservations, offer
 
 
@@ -59,3 +60,15 @@ def test_never_an_operation_on_a_referenced_key(
     }
     assert touched == present - referenced
     assert orphaned_keys(o, ROLE, referenced) == present - referenced
+
+
+def test_referenced_keys_come_from_the_recorded_task_resources() -> None:
+    held = node_reservations("c", "node-0", "r0", "c-node-0-data")
+    rec = TaskRecord(
+        "c", "node-0", {"task_id": {"value": "t"}, "agent_id": {"value": "a1"}, "resources": held}
+    )
+    bare = TaskRecord(
+        "c", "node-1", {"task_id": {"value": "t1"}, "agent_id": {"value": "a2"}, "resources": []}
+    )
+    assert referenced_keys([rec, bare]) == {ReservationKey("c", "node-0", "r0")}
+    assert orphan_operations(offer(reserved=held), ROLE, referenced_keys([rec])) == []

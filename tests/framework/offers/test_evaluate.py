@@ -10,6 +10,7 @@ from framework.mesos import resources as rs
 from framework.offers.evaluate import Fit, NoFit, PlacementContext, evaluate, plan_offers, rack_of
 from framework.offers.requirements import NodeRequirements, ReservationKey
 from model.errors import InvalidInput
+from model.records import TaskRecord
 from tests.framework.offers.offer_factory import PRINCIPAL, ROLE, node_reservations, offer
 
 
@@ -205,3 +206,15 @@ def test_plan_sends_pinned_nodes_home_and_cleans_orphans_elsewhere() -> None:
 
 def test_reservation_key_from_foreign_labels_is_none() -> None:
     assert ReservationKey.from_labels({"owner": "x"}) is None
+
+
+def test_placement_from_records_blocks_the_agents_of_recorded_nodes() -> None:
+    recs = [
+        TaskRecord("c1", "node-1", {"task_id": {"value": "t1"}, "agent_id": {"value": "agent-1"}}),
+        TaskRecord("c2", "node-0", {"task_id": {"value": "t2"}, "agent_id": {"value": "agent-2"}}),
+    ]
+    ctx = PlacementContext.from_records(recs)
+    assert isinstance(evaluate(offer(agent="agent-1"), req(), ctx), NoFit)
+    assert isinstance(evaluate(offer(agent="agent-2"), req(), ctx), Fit)
+    # A node's own record never blocks it.
+    assert isinstance(evaluate(offer(agent="agent-1"), req(node="node-1"), ctx), Fit)

@@ -31,7 +31,8 @@ from model.errors import InvalidInput
 CLUSTER_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,47}$")
 # "5.0.<patch>" names a release; "5.0.x" means the 5.0 release this framework ships.
 CASSANDRA_VERSION_RE = re.compile(r"^5\.0\.(x|\d{1,3})$")
-LOCATION_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Same limits as the sidecar's NodeConfig, so a spec accepted here never fails at launch.
+LOCATION_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 PEER_URL_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")
 DEFAULT_SEEDS = 2
 DEFAULT_NUM_TOKENS = 16  # Cassandra 5.0's own default in cassandra.yaml
@@ -86,13 +87,15 @@ FRAMEWORK_OWNED_YAML: Mapping[str, str] = {
 FRAMEWORK_OWNED_JVM_PREFIXES: tuple[tuple[str, str], ...] = (
     ("-Xmx", "heap-is-set-by-heap_mb"),
     ("-Xms", "heap-is-set-by-heap_mb"),
+    ("-XX:MaxHeapSize", "heap-is-set-by-heap_mb"),
+    ("-XX:InitialHeapSize", "heap-is-set-by-heap_mb"),
+    ("-Dcassandra-rackdc.properties", "framework-owns-config-files"),
     ("-Dcassandra.replace_address", "framework-owns-replace"),
     ("-Dcassandra.initial_token", "framework-owns-tokens"),
     ("-Dcassandra.auto_bootstrap", "framework-owns-bootstrap"),
     ("-Dcassandra.config", "framework-owns-config-files"),
     ("-Dcassandra.storagedir", "framework-owns-data-directories"),
-    ("-Dcassandra.jmx.local.port", "framework-owns-ports"),
-    ("-Dcassandra.jmx.remote.port", "framework-owns-ports"),
+    ("-Dcassandra.jmx.", "framework-owns-ports"),
     ("-Dcom.sun.management.jmxremote.port", "framework-owns-ports"),
 )
 
@@ -150,7 +153,8 @@ class ClusterSpec(BaseModel):
     seeds: int = Field(default=DEFAULT_SEEDS, ge=1)
     cpus: float = Field(default=1.0, gt=0, le=1024)
     mem_mb: int = Field(default=2048, gt=0)
-    heap_mb: int = Field(default=512, ge=64)
+    # Above ~31 GiB the JVM loses compressed oops; below 256 MB Cassandra 5.0 does not start reliably.
+    heap_mb: int = Field(default=512, ge=256, le=31744)
     disk_mb: int = Field(default=4096, ge=1)
     disk_type: Literal["ROOT", "MOUNT"] = "ROOT"
     cassandra_version: str = "5.0.x"
@@ -193,7 +197,7 @@ class ClusterSpec(BaseModel):
     @classmethod
     def _data_center(cls, v: str) -> str:
         if not LOCATION_NAME_RE.match(v):
-            raise _err("location_name", f"{v!r}: letters, digits, '_', '.', '-' only, 1 to 64 characters")
+            raise _err("location_name", f"{v!r}: letters, digits, '_', '.', '-' only, 1 to 48 characters")
         return v
 
     @field_validator("racks")
@@ -204,7 +208,7 @@ class ClusterSpec(BaseModel):
         for rack in v:
             if not LOCATION_NAME_RE.match(rack):
                 raise _err(
-                    "location_name", f"rack {rack!r}: letters, digits, '_', '.', '-' only, 1 to 64 characters"
+                    "location_name", f"rack {rack!r}: letters, digits, '_', '.', '-' only, 1 to 48 characters"
                 )
         if len(set(v)) != len(v):
             raise _err("racks_unique", "rack names must be unique")

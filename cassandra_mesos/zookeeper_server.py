@@ -44,6 +44,16 @@ def free_port(host: str = HOST) -> int:
         return int(s.getsockname()[1])
 
 
+def _port_free(port: int, host: str = HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as ZooKeeper binds it
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def four_letter_word(host: str, port: int, word: str, timeout: float = 1.0) -> str:
     """Send a four-letter command (``ruok``, ``srvr``) and return the answer; '' if nobody answers."""
     try:
@@ -136,6 +146,9 @@ class ZooKeeperServer:
         """Start the server (same port and data dir as before, if it ran already) and wait until it serves."""
         if self.running:
             return self
+        if not _port_free(self.port):
+            # Otherwise another server on the port would answer `srvr` for us.
+            raise ZooKeeperStartError(f"cannot start ZooKeeper: {self.hosts} is already in use")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
         with self.log_path.open("ab") as log:

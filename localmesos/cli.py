@@ -34,6 +34,11 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--agent-ping-timeout", type=float, default=15.0)
     p.add_argument("--max-agent-ping-timeouts", type=int, default=5)
     p.add_argument("--status-update-retry", type=float, default=None)
+    p.add_argument(
+        "--executor-environment-variables",
+        default=None,
+        help="JSON object passed to every agent: the environment of executors and tasks",
+    )
 
 
 def _ctl_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,6 +68,7 @@ def _run(ns: argparse.Namespace) -> None:
         agent_ping_timeout=ns.agent_ping_timeout,
         max_agent_ping_timeouts=ns.max_agent_ping_timeouts,
         status_update_retry=ns.status_update_retry,
+        executor_environment=ns.executor_environment_variables,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
     asyncio.run(run_supervisor(config))

@@ -11,6 +11,7 @@ the whole group and any task process group left behind.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import signal
@@ -66,6 +67,7 @@ class LocalMesos:
         max_agent_ping_timeouts: int = 3,
         status_update_retry: float | None = 0.5,
         simulated: bool = False,
+        executor_environment: dict[str, str] | None = None,
         ip_base: str | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
@@ -102,6 +104,8 @@ class LocalMesos:
             argv += ["--status-update-retry", str(status_update_retry)]
         if simulated:
             argv.append("--simulated")
+        if executor_environment is not None:
+            argv += ["--executor-environment-variables", json.dumps(executor_environment)]
         self.argv = argv
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}

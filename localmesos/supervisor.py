@@ -53,6 +53,7 @@ class RunConfig:
     agent_ping_timeout: float = 15.0
     max_agent_ping_timeouts: int = 5
     status_update_retry: float | None = None
+    executor_environment: str | None = None  # JSON object, the agents' --executor-environment-variables
 
     def agent_attributes(self, index: int) -> str:
         if not self.attributes:
@@ -232,6 +233,8 @@ class Supervisor:
         ]
         if c.status_update_retry is not None:
             argv += ["--status-update-retry", str(c.status_update_retry)]
+        if c.executor_environment is not None:
+            argv += ["--executor-environment-variables", c.executor_environment]
         child = Child(f"agent {index} ({ip})", argv, self.work_dir / "logs" / f"agent-{index}.log")
         return AgentSlot(index, ip, AGENT_PORT, work_dir, child)
 

@@ -35,7 +35,7 @@ class AgentFlags:
     status_update_retry_max: float = 600.0
     master_ping_timeout: float = 75.0
     ready_file: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    executor_environment: dict[str, str] = field(default_factory=dict)
 
 
 def _ranges(text: str, what: str) -> list[dict[str, int]]:
@@ -171,6 +171,21 @@ def parse_domain(text: str) -> dict[str, Any]:
     return domain
 
 
+def parse_executor_environment(text: str) -> dict[str, str]:
+    """Mesos `--executor_environment_variables`: a JSON object of string values."""
+    try:
+        env = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FlagError(f"--executor-environment-variables: invalid JSON: {e}") from e
+    if not isinstance(env, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
+        raise FlagError(
+            '--executor-environment-variables: expected a JSON object of strings, e.g. {"PATH": "/bin"}'
+        )
+    return env
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="localmesos agent", description="Run one localmesos agent.")
     p.add_argument("--master", required=True, help="master URL, e.g. http://127.0.0.1:5050")
@@ -192,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=75.0,
         help="re-register when no ping arrives for this long (agent_ping_timeout x max timeouts)",
+    )
+    p.add_argument(
+        "--executor-environment-variables",
+        default=None,
+        help="JSON object: environment of executors and so of tasks (Mesos flag of the same name)",
     )
     p.add_argument("--ready-file", default=None, help="write {port, agent_id} here once registered")
     return p
@@ -216,4 +236,9 @@ def parse_flags(argv: list[str]) -> AgentFlags:
         status_update_retry=ns.status_update_retry,
         master_ping_timeout=ns.master_ping_timeout,
         ready_file=ns.ready_file,
+        executor_environment=(
+            parse_executor_environment(ns.executor_environment_variables)
+            if ns.executor_environment_variables
+            else {}
+        ),
     )

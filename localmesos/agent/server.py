@@ -318,6 +318,7 @@ class Agent:
             agent_port=self.port,
             checkpoint=bool(record.framework_info.get("checkpoint", False)),
             task=record.task,
+            executor_environment=self.flags.executor_environment,
         )
         return {
             "shell": shell,

@@ -42,8 +42,11 @@ def task_environment(
     agent_port: int,
     checkpoint: bool,
     task: dict[str, Any],
+    executor_environment: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    env = {
+    # Agent flag --executor_environment_variables first; Mesos' own variables override it.
+    env = dict(executor_environment or {})
+    env |= {
         "MESOS_FRAMEWORK_ID": framework_id,
         "MESOS_EXECUTOR_ID": executor_id,
         "MESOS_DIRECTORY": sandbox,

@@ -83,3 +83,10 @@ def test_domain_needs_region_and_zone() -> None:
 def test_master_must_be_an_url(tmp_path) -> None:
     with pytest.raises(FlagError, match="--master must be an http:// URL"):
         parse_flags(["--master", "127.0.0.1:5050", "--work-dir", str(tmp_path)])
+
+
+def test_executor_environment_variables_must_be_a_json_object_of_strings(tmp_path) -> None:
+    base = ["--master", "http://127.0.0.1:1", "--work-dir", str(tmp_path), "--executor-environment-variables"]
+    assert parse_flags([*base, '{"PATH": "/venv/bin"}']).executor_environment == {"PATH": "/venv/bin"}
+    with pytest.raises(FlagError, match="expected a JSON object of strings"):
+        parse_flags([*base, '{"N": 1}'])

@@ -112,3 +112,18 @@ def test_secret_environment_variables_are_refused() -> None:
             checkpoint=False,
             task={"command": {"environment": {"variables": [{"name": "TOKEN", "type": "SECRET"}]}}},
         )
+
+
+def test_executor_environment_flag_is_the_base_and_mesos_variables_win() -> None:
+    env = task_environment(
+        framework_id="F",
+        executor_id="t",
+        sandbox="/sb",
+        agent_id="A",
+        agent_ip="127.0.0.1",
+        agent_port=1,
+        checkpoint=False,
+        task={"command": {}},
+        executor_environment={"PATH": "/venv/bin", "MESOS_SANDBOX": "/elsewhere", "EXTRA": "1"},
+    )
+    assert env["PATH"] == "/venv/bin" and env["EXTRA"] == "1" and env["MESOS_SANDBOX"] == "/sb"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import getpass
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -400,3 +401,39 @@ async def test_orphaned_reservations_and_volumes_are_destroyed_and_referenced_on
         lambda o: o["id"]["value"] not in before and o["agent_id"]["value"] == fits["node-0"].agent_id,
     )
     assert orphan.key not in view_offer(freed).owned
+
+
+async def test_after_a_master_restart_it_resubscribes_and_reconciles_its_running_task(
+    tmp_path: Path, role: str
+) -> None:
+    with LocalMesos(tmp_path, agents=1, heartbeat_interval=1.0) as lm:
+        s = TestScheduler([lm.master_url], info(role), backoff_initial=0.1, backoff_max=1.0)
+        s.start()
+        try:
+            framework_id = await s.driver.wait_subscribed(20)
+            fit = await launch(s, node(role), "c1__node-0__mf", "exec sleep 120")
+            await wait_running(s, "c1__node-0__mf")
+
+            await asyncio.to_thread(lm.restart_master)
+            await s.wait_for(
+                "re-subscription to the restarted master", lambda: s.driver.subscriptions >= 2, 30
+            )
+            assert s.driver.framework_id == framework_id
+
+            def reconciled_running() -> bool:
+                return any(
+                    st.get("reason") == "REASON_RECONCILIATION" and st["state"] == "TASK_RUNNING"
+                    for st in s.stored[-20:]
+                )
+
+            # The new master answers only once the agent has re-registered: ask until it does.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while not reconciled_running():
+                assert loop.time() < deadline, f"no reconciliation reply; last: {s.stored[-3:]}"
+                await s.driver.reconcile([("c1__node-0__mf", fit.agent_id)])
+                with contextlib.suppress(AssertionError):
+                    await s.wait_for("reconciliation reply", reconciled_running, 1.0)
+            await s.driver.teardown()
+        finally:
+            await s.stop()

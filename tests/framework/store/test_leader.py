@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from kazoo.client import KazooClient
 
 from cassandra_mesos.zookeeper_server import ZooKeeperServer
 from framework.store.leader import LeaderElection
@@ -69,3 +70,43 @@ def test_resigning_leader_hands_over_and_nobody_leads_twice(contenders: list[Con
     b.election.stop()
     assert b.lost.is_set() and not b.election.is_leader()
     assert b.election.leader() is None
+
+
+def expire_session(client: KazooClient, hosts: str) -> None:
+    """Expire ``client``'s session on the server the way ZooKeeper's own tests do: attach a second
+    connection to the same session and close it."""
+    killer = KazooClient(hosts, client_id=client.client_id)
+    killer.start(timeout=10)
+    killer.stop()
+    killer.close()
+
+
+def test_an_expired_session_costs_leadership_and_the_store_recovers(
+    zookeeper_server: ZooKeeperServer, zk_root: str
+) -> None:
+    store = ZooKeeperStore(zookeeper_server.hosts, zk_root)
+    election = LeaderElection(store.client, store.leader_path, "a")
+    elected, lost = threading.Event(), threading.Event()
+    states: list[bool] = []
+    store.add_state_listener(states.append)
+    try:
+        election.start(on_elected=elected.set, on_lost=lost.set)
+        assert elected.wait(10)
+        store.put_config("demo", {"nodes": 3}, None)
+        elected.clear()
+        old_session = store.client.client_id[0]
+
+        expire_session(store.client, zookeeper_server.hosts)
+
+        assert lost.wait(15), "leadership kept after the session expired"
+        assert wait_until(lambda: store.is_writable() and store.client.client_id[0] != old_session, 20)
+        assert False in states
+        assert elected.wait(20), "not elected again on the new session"
+        assert store.get_target("demo") is not None
+        store.put_config("demo", {"nodes": 4}, 0)
+        assert election.leader() == "a"
+        # Exactly one contender znode: the one of the new session.
+        assert len(store.client.get_children(store.leader_path)) == 1
+    finally:
+        election.stop()
+        store.close()

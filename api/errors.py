@@ -64,7 +64,7 @@ def describe_validation_error(err: Mapping[str, Any]) -> str:
     if err.get("type") == "json_invalid":
         return f"request body is not valid JSON: {err.get('ctx', {}).get('error', err.get('msg'))}"
     msg = str(err.get("msg", "invalid"))
-    return f"{path}: {msg}" if path else msg
+    return f"{path or {'body': 'request body'}.get(where, where)}: {msg}" if path or where else msg
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -22,7 +22,7 @@ from plans.cassandra.deploy import build_deploy_plan
 from plans.cassandra.recovery import build_recovery_plan
 from plans.cassandra.state import ClusterState
 from plans.model import Plan
-from tests.zookeeper import zk_root, zookeeper_server  # noqa: F401 (fixtures)
+from tests.zookeeper import own_zookeeper, zk_root, zookeeper_server  # noqa: F401 (fixtures)
 
 TOKEN = "s3cret-token"
 
@@ -81,7 +81,13 @@ class StoreView:
 
 def ports_of(node: str) -> dict[str, int]:
     base = 31000 + 10 * node_index(node)
-    return {"storage": base, "ssl_storage": base + 1, "native_transport": base + 2, "jmx": base + 3, "sidecar": base + 4}
+    return {
+        "storage": base,
+        "ssl_storage": base + 1,
+        "native_transport": base + 2,
+        "jmx": base + 3,
+        "sidecar": base + 4,
+    }
 
 
 def launch(

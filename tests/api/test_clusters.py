@@ -48,7 +48,8 @@ def test_update_makes_a_new_target(client: TestClient, store: ZooKeeperStore) ->
     assert r.status_code == 202
     second = r.json()["config_id"]
     assert second != first
-    assert store.get_target("demo")[0] == second
+    target = store.get_target("demo")
+    assert target is not None and target[0] == second
     assert client.get("/v1/clusters/demo").json()["spec"]["cassandra_yaml"] == {"concurrent_writes": 64}
 
 

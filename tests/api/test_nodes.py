@@ -154,7 +154,7 @@ def test_datacenter_exchange(client: TestClient, view: StoreView, store: ZooKeep
         "url": "http://testserver/v1/clusters/demo/datacenter",
         "seeds": ["127.0.1.1:31000"],
     }
-    peer = {
+    peer: dict[str, object] = {
         "data_center": "west",
         "url": "http://west:9000/v1/clusters/demo/datacenter",
         "seeds": ["10.1.0.1"],
@@ -163,6 +163,7 @@ def test_datacenter_exchange(client: TestClient, view: StoreView, store: ZooKeep
     assert store.get_peers("demo")["west"]["seeds"] == ["10.1.0.1"]
     own = client.put("/v1/clusters/demo/datacenter", json={**peer, "data_center": "east"})
     assert own.status_code == 400 and "own datacenter" in own.json()["message"]
+    bad: dict[str, object]
     for bad in (
         {**peer, "url": "ftp://x"},
         {**peer, "seeds": ["not a seed"]},

@@ -163,13 +163,13 @@ def test_datacenter_exchange(client: TestClient, view: StoreView, store: ZooKeep
     assert store.get_peers("demo")["west"]["seeds"] == ["10.1.0.1"]
     own = client.put("/v1/clusters/demo/datacenter", json={**peer, "data_center": "east"})
     assert own.status_code == 400 and "own datacenter" in own.json()["message"]
-    bad: dict[str, object]
-    for bad in (
+    bads: list[dict[str, object]] = [
         {**peer, "url": "ftp://x"},
         {**peer, "seeds": ["not a seed"]},
         {**peer, "extra": 1},
         {"seeds": []},
-    ):
+    ]
+    for bad in bads:
         r = client.put("/v1/clusters/demo/datacenter", json=bad)
         assert r.status_code == 422, (bad, r.text)
     assert client.put("/v1/clusters/nope/datacenter", json=peer).status_code == 404

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential, wait_random
+from tenacity.wait import wait_base
 
 from framework.mesos import calls
 from framework.mesos.calls import FrameworkInfoSpec
@@ -41,6 +42,7 @@ from framework.mesos.events import (
     error_message,
     event_type,
     needs_acknowledgement,
+    offers_of,
     operation_status_of,
     status_of,
 )
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 
 SCHEDULER_PATH = "/api/v1/scheduler"
 DEFAULT_DECLINE_SECONDS = 3600.0
+FAILED_HANDLER_DECLINE_SECONDS = 5.0
 Json = dict[str, Any]
 EventHandler = Callable[[Json], Awaitable[None]]
 FrameworkIdSource = Callable[[], Awaitable[str | None]]
@@ -107,6 +110,7 @@ class MesosDriver:
         sleep: Sleep = asyncio.sleep,
         backoff_initial: float = 0.5,
         backoff_max: float = 15.0,
+        backoff: wait_base | None = None,
         heartbeat_misses: float = 5.0,
         first_event_timeout: float = 75.0,
         call_timeout: float = 75.0,
@@ -114,6 +118,7 @@ class MesosDriver:
         credential: tuple[str, str] | None = None,
         suppressed_roles: Sequence[str] = (),
         auto_acknowledge: bool = True,
+        failed_handler_decline_seconds: float = FAILED_HANDLER_DECLINE_SECONDS,
     ) -> None:
         if not masters:
             raise InvalidInput("MesosDriver needs at least one master URL")
@@ -126,7 +131,10 @@ class MesosDriver:
         self._client = client or httpx.AsyncClient()
         self._sleep = sleep
         self._backoff_initial = backoff_initial
-        self._backoff_max = backoff_max
+        # Exponential with jitter, capped around 15 s as the Mesos docs recommend.
+        self._backoff = backoff or (
+            wait_exponential(multiplier=backoff_initial, max=backoff_max) + wait_random(0, backoff_initial)
+        )
         self._heartbeat_misses = heartbeat_misses
         self._first_event_timeout = first_event_timeout
         self._call_timeout = call_timeout
@@ -134,6 +142,7 @@ class MesosDriver:
         self._auth = httpx.BasicAuth(*credential) if credential else None
         self._suppressed = tuple(suppressed_roles)
         self._auto_ack = auto_acknowledge
+        self._failed_handler_decline = failed_handler_decline_seconds
 
         self._leader: str | None = None
         self._framework_id: str | None = None
@@ -193,8 +202,7 @@ class MesosDriver:
         try:
             while not self._stopping:
                 retrying = AsyncRetrying(
-                    wait=wait_exponential(multiplier=self._backoff_initial, max=self._backoff_max)
-                    + wait_random(0, self._backoff_initial),
+                    wait=self._backoff,
                     retry=retry_if_exception_type(_ConnectionLost),
                     sleep=self._sleep,
                     before_sleep=lambda rs: log.warning(
@@ -372,6 +380,8 @@ class MesosDriver:
         except Exception:
             # Not acknowledged: the agent resends the update, so nothing is lost.
             log.exception("event handler failed for %s event", event_type(event))
+            if event_type(event) == "OFFERS":
+                await self._release(event)
             return
         if not self._auto_ack:
             return
@@ -394,6 +404,19 @@ class MesosDriver:
             log.warning(
                 "acknowledging %s %s failed (the agent will resend it): %s", task_id, status.get("state"), exc
             )
+
+    async def _release(self, event: Json) -> None:
+        """Decline the offers of a failed OFFERS handler briefly, so they are not held forever.
+
+        Ids the handler did use are unknown to the master by now and silently ignored.
+        """
+        offer_ids = [str(o["id"]["value"]) for o in offers_of(event) if "id" in o]
+        if not offer_ids:
+            return
+        try:
+            await self.decline(offer_ids, refuse_seconds=self._failed_handler_decline)
+        except MesosError as exc:
+            log.warning("declining offers after a handler failure failed: %s", exc)
 
     async def _ack_operation(self, status: Json) -> None:
         # Master-generated OPERATION_ERRORs carry neither uuid nor agent id and must not be acked.

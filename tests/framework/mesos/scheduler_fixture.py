@@ -32,6 +32,7 @@ class TestScheduler:
         self.offers: dict[str, Json] = {}
         self.fail_store: Callable[[Json], bool] = lambda status: False
         self.fail_id_store: Callable[[str], bool] = lambda framework_id: False
+        self.fail_offers: Callable[[list[Json]], bool] = lambda offers: False
         self._changed = asyncio.Event()
         self.driver = MesosDriver(masters, info, self._on_event, self._get_id, self._set_id, **kw)
         self.task: asyncio.Task[None] | None = None
@@ -48,6 +49,8 @@ class TestScheduler:
         self.events.append(event)
         try:
             if event["type"] == "OFFERS":
+                if self.fail_offers(offers_of(event)):
+                    raise StoreDown("offer handler failed")
                 for offer in offers_of(event):
                     self.offers[offer["id"]["value"]] = offer
             elif event["type"] == "RESCIND":

@@ -437,3 +437,25 @@ async def test_after_a_master_restart_it_resubscribes_and_reconciles_its_running
             await s.driver.teardown()
         finally:
             await s.stop()
+
+
+async def test_offers_whose_handler_failed_are_declined_not_hoarded(mesos: LocalMesos, role: str) -> None:
+    s = TestScheduler([mesos.master_url], info(role), failed_handler_decline_seconds=0.5)
+    failed: list[str] = []
+
+    def fail_first(offers: list[dict[str, Any]]) -> bool:
+        if failed:
+            return False
+        failed.extend(o["agent_id"]["value"] for o in offers)
+        return True
+
+    s.fail_offers = fail_first
+    s.start()
+    try:
+        await s.driver.wait_subscribed(20)
+        await s.wait_for("a failed OFFERS event", lambda: failed)
+        # Held offers are never re-offered; declined ones come back once the short filter expires.
+        await s.take_offer("the same agents offered again", lambda o: o["agent_id"]["value"] in failed)
+        await s.driver.teardown()
+    finally:
+        await s.stop()

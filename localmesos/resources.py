@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -253,9 +252,9 @@ def validate_and_upgrade(resources: Iterable[JsonDict]) -> list[JsonDict]:
 
 def to_format(resource: JsonDict, fmt: Format) -> JsonDict:
     """Render a post-refinement resource for a framework (`post`/`pre`) or the operator API (`endpoint`)."""
-    out = copy.deepcopy(resource)
     if fmt == "post":
-        return out
+        return resource
+    out = dict(resource)
     stack = out.get("reservations") or []
     if len(stack) > 1:
         return out  # refined reservations have no pre-refinement form
@@ -352,7 +351,7 @@ def identity(resource: JsonDict) -> tuple[Any, ...]:
     if disk is not None:
         source = disk.get("source")
         disk_key = (
-            json.dumps(source, sort_keys=True) if source is not None else None,
+            _freeze(source),
             "persistence" in disk,
             (disk.get("persistence") or {}).get("id"),
         )
@@ -364,9 +363,17 @@ def identity(resource: JsonDict) -> tuple[Any, ...]:
         disk is not None,
         disk_key,
         "revocable" in resource,
-        json.dumps(resource.get("provider_id"), sort_keys=True),
+        _freeze(resource.get("provider_id")),
         "shared" in resource,
     )
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
 
 
 def _indivisible(resource: JsonDict) -> bool:
@@ -450,8 +457,23 @@ def _render(template: JsonDict, q: Quantity) -> JsonDict:
 
 @dataclass(frozen=True)
 class _Entry:
-    template: JsonDict
+    template: JsonDict  # the resource without its quantity
     quantity: Quantity
+    indivisible: bool
+
+
+Entries = dict[tuple[Any, ...], list[_Entry]]
+
+
+def _entries_of(items: Resources | Iterable[JsonDict]) -> Iterable[tuple[tuple[Any, ...], _Entry]]:
+    if isinstance(items, Resources):
+        for key, group in items._entries.items():
+            for e in group:
+                yield key, e
+        return
+    for r in items:
+        template = {k: v for k, v in r.items() if k not in ("scalar", "ranges", "set")}
+        yield identity(r), _Entry(template, _quantity(r), _indivisible(r))
 
 
 class Resources:
@@ -460,16 +482,19 @@ class Resources:
     __slots__ = ("_entries",)
 
     def __init__(self, resources: Iterable[JsonDict] = ()) -> None:
-        entries: dict[tuple[Any, ...], list[_Entry]] = {}
-        for r in resources:
-            _add_into(entries, r)
+        entries: Entries = {}
+        for key, e in _entries_of(resources):
+            _add_entry(entries, key, e)
         self._entries = entries
 
     @classmethod
-    def _of(cls, entries: dict[tuple[Any, ...], list[_Entry]]) -> Resources:
+    def _of(cls, entries: Entries) -> Resources:
         obj = cls.__new__(cls)
         obj._entries = entries
         return obj
+
+    def _copy(self) -> Entries:
+        return {k: list(v) for k, v in self._entries.items()}
 
     def to_json(self, fmt: Format = "post") -> list[JsonDict]:
         out = []
@@ -498,32 +523,30 @@ class Resources:
         return describe_all(self.to_json())
 
     def __add__(self, other: Resources | Iterable[JsonDict]) -> Resources:
-        entries = {k: list(v) for k, v in self._entries.items()}
-        for r in other.to_json() if isinstance(other, Resources) else other:
-            _add_into(entries, r)
+        entries = self._copy()
+        for key, e in _entries_of(other):
+            _add_entry(entries, key, e)
         return Resources._of(entries)
 
     def contains(self, other: Resources | Iterable[JsonDict]) -> bool:
-        try:
-            self.subtract(other)
-        except ResourceError:
-            return False
-        return True
+        entries = self._copy()
+        return all(_sub_entry(entries, key, e, False) for key, e in _entries_of(other))
 
     def subtract(self, other: Resources | Iterable[JsonDict]) -> Resources:
         """self - other; raises ResourceError `<self> does not contain <other>` if not contained."""
-        entries = {k: list(v) for k, v in self._entries.items()}
-        items = other.to_json() if isinstance(other, Resources) else list(other)
-        for r in items:
-            if not _sub_from(entries, r):
-                raise ResourceError(f"{self} does not contain {describe_all(items)}")
+        entries = self._copy()
+        items = other if isinstance(other, Resources) else list(other)
+        for key, e in _entries_of(items):
+            if not _sub_entry(entries, key, e, False):
+                shown = items.to_json() if isinstance(items, Resources) else items
+                raise ResourceError(f"{self} does not contain {describe_all(shown)}")
         return Resources._of(entries)
 
     def __sub__(self, other: Resources | Iterable[JsonDict]) -> Resources:
         """Saturating difference: what of self is not in other."""
-        entries = {k: list(v) for k, v in self._entries.items()}
-        for r in other.to_json() if isinstance(other, Resources) else other:
-            _sub_from(entries, r, saturate=True)
+        entries = self._copy()
+        for key, e in _entries_of(other):
+            _sub_entry(entries, key, e, True)
         return Resources._of(entries)
 
     def common(self, other: Resources) -> Resources:
@@ -531,13 +554,26 @@ class Resources:
         return self - (self - other)
 
     def filter(self, predicate: Any) -> Resources:
-        return Resources(r for r in self.to_json() if predicate(r))
+        """Keep the resources whose template (resource without quantity) satisfies `predicate`."""
+        return Resources._of({k: list(g) for k, g in self._entries.items() if g and predicate(g[0].template)})
+
+    def allocated_to(self, role: str | None) -> Resources:
+        """The same resources with `allocation_info.role` set to `role` (None removes it)."""
+        entries: Entries = {}
+        for key, group in self._entries.items():
+            new_key = (*key[:2], role, *key[3:])
+            for e in group:
+                template = {k: v for k, v in e.template.items() if k != "allocation_info"}
+                if role is not None:
+                    template["allocation_info"] = {"role": role}
+                _add_entry(entries, new_key, _Entry(template, e.quantity, e.indivisible))
+        return Resources._of(entries)
 
     def scalar(self, name: str) -> float:
         total = 0
         for group in self._entries.values():
             for e in group:
-                if e.template.get("name") == name and isinstance(e.quantity, int):
+                if isinstance(e.quantity, int) and e.template.get("name") == name:
                     total += e.quantity
         return total / 1000
 
@@ -545,64 +581,64 @@ class Resources:
         return {str(e.template.get("name")) for g in self._entries.values() for e in g}
 
 
-def _add_into(entries: dict[tuple[Any, ...], list[_Entry]], r: JsonDict) -> None:
-    q = _quantity(r)
-    if _is_empty(q) and not _indivisible(r):
+def _add_entry(entries: Entries, key: tuple[Any, ...], e: _Entry) -> None:
+    q = e.quantity
+    if _is_empty(q) and not e.indivisible:
         return
-    key = identity(r)
-    template = {k: v for k, v in r.items() if k not in ("scalar", "ranges", "set")}
-    group = entries.setdefault(key, [])
-    if _indivisible(r) or not group:
-        group.append(_Entry(template, q))
+    group = entries.get(key)
+    if group is None:
+        entries[key] = [e]
         return
-    e = group[0]
+    if e.indivisible:
+        group.append(e)
+        return
+    head = group[0]
     if isinstance(q, int):
-        assert isinstance(e.quantity, int)
-        merged: Quantity = e.quantity + q
+        assert isinstance(head.quantity, int)
+        merged: Quantity = head.quantity + q
     elif isinstance(q, tuple):
-        assert isinstance(e.quantity, tuple)
-        merged = _merge(e.quantity + q)
+        assert isinstance(head.quantity, tuple)
+        merged = _merge(head.quantity + q)
     else:
-        assert isinstance(e.quantity, frozenset)
-        merged = e.quantity | q
-    group[0] = _Entry(e.template, merged)
+        assert isinstance(head.quantity, frozenset)
+        merged = head.quantity | q
+    group[0] = _Entry(head.template, merged, False)
 
 
-def _sub_from(entries: dict[tuple[Any, ...], list[_Entry]], r: JsonDict, saturate: bool = False) -> bool:
-    q = _quantity(r)
-    key = identity(r)
+def _sub_entry(entries: Entries, key: tuple[Any, ...], e: _Entry, saturate: bool) -> bool:
+    q = e.quantity
     group = entries.get(key)
     if not group:
-        return saturate or (_is_empty(q) and not _indivisible(r))
-    if _indivisible(r):
-        for i, e in enumerate(group):
-            if e.quantity == q:
+        return saturate or (_is_empty(q) and not e.indivisible)
+    if e.indivisible:
+        for i, have in enumerate(group):
+            if have.quantity == q:
                 del group[i]
                 if not group:
                     del entries[key]
                 return True
         return saturate
-    e = group[0]
+    head = group[0]
     rest: Quantity
     if isinstance(q, int):
-        assert isinstance(e.quantity, int)
-        if e.quantity < q and not saturate:
+        assert isinstance(head.quantity, int)
+        if head.quantity < q and not saturate:
             return False
-        rest = max(0, e.quantity - q)
+        rest = max(0, head.quantity - q)
     elif isinstance(q, tuple):
-        assert isinstance(e.quantity, tuple)
-        if not saturate and not _ranges_contain(e.quantity, q):
+        assert isinstance(head.quantity, tuple)
+        if not saturate and not _ranges_contain(head.quantity, q):
             return False
-        rest = _ranges_minus(e.quantity, q)
+        rest = _ranges_minus(head.quantity, q)
     else:
-        assert isinstance(e.quantity, frozenset)
-        if not saturate and not q <= e.quantity:
+        assert isinstance(head.quantity, frozenset)
+        if not saturate and not q <= head.quantity:
             return False
-        rest = e.quantity - q
+        rest = head.quantity - q
     if _is_empty(rest):
         del entries[key]
     else:
-        group[0] = _Entry(e.template, rest)
+        group[0] = _Entry(head.template, rest, False)
     return True
 
 

@@ -437,6 +437,6 @@ class _Accept:
         if self.checkpoint_changed:
             self.master.checkpoint(self.agent)
         # Untouched offered resources are declined with the filter; converted ones come back unfiltered.
-        plain = Resources(res.strip_allocation(r) for r in self.remaining.common(self.original).to_json())
+        plain = self.remaining.common(self.original).allocated_to(None)
         self.master.add_filter(self.framework, self.role, self.agent.id, plain, filters)
         self.master.request_allocation()

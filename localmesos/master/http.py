@@ -222,6 +222,25 @@ async def legacy_state(request: web.Request) -> web.Response:
     return web.json_response(operator_api.legacy_state(request.app[MASTER_KEY]))
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """A few of Mesos' `/metrics/snapshot` keys (names as in Mesos)."""
+    master = request.app[MASTER_KEY]
+    tasks = [t for f in master.frameworks.values() for t in f.tasks.values()]
+    return web.json_response(
+        {
+            "allocator/mesos/allocation_run_ms": master.allocation_run_ms,
+            "allocator/mesos/allocation_runs": master.allocation_runs,
+            "allocator/mesos/offers_last_run": master.allocation_offers,
+            "master/slaves_active": len(master.agents),
+            "master/slaves_unreachable": len(master.unreachable_agents),
+            "master/frameworks_active": sum(1 for f in master.frameworks.values() if f.active),
+            "master/tasks_running": sum(1 for t in tasks if t.state == "TASK_RUNNING"),
+            "master/tasks_staging": sum(1 for t in tasks if t.state == "TASK_STAGING"),
+            "master/outstanding_offers": len(master.offers),
+        }
+    )
+
+
 async def health(request: web.Request) -> web.Response:
     return _text(200)
 
@@ -290,6 +309,7 @@ def make_app(master: Master) -> web.Application:
     app.router.add_get("/state", legacy_state)
     app.router.add_get("/master/state.json", legacy_state)
     app.router.add_get("/health", health)
+    app.router.add_get("/metrics/snapshot", metrics)
     app.router.add_get("/master/health", health)
     app.router.add_post("/internal/agents/register", agent_register)
     app.router.add_post("/internal/agents/{agent_id}/status", agent_status)

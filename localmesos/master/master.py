@@ -61,6 +61,9 @@ class Master:
         self._offer_seq = itertools.count()
         self._agent_seq = itertools.count()
         self._wake = asyncio.Event()
+        self.allocation_runs = 0
+        self.allocation_run_ms = 0.0
+        self.allocation_offers = 0
         self.on_registry_change: Callable[[], None] = lambda: None
         self.on_agent_removed: Callable[[Agent], None] = lambda agent: None
 
@@ -267,7 +270,7 @@ class Master:
 
     def _make_offer(self, grant: Grant) -> Offer:
         offer_id = f"{self.id}-O{next(self._offer_seq)}"
-        allocated = Resources(res.with_allocation(r, grant.role) for r in grant.resources.to_json())
+        allocated = grant.resources.allocated_to(grant.role)
         offer = Offer(offer_id, grant.framework_id, grant.agent_id, grant.role, allocated, grant.resources)
         self.offers[offer_id] = offer
         self.frameworks[grant.framework_id].offers.add(offer_id)
@@ -322,7 +325,11 @@ class Master:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.config.allocation_interval)
             self._wake.clear()
             try:
-                self.allocate_now()
+                started = time.perf_counter()
+                made = self.allocate_now()
+                self.allocation_run_ms = (time.perf_counter() - started) * 1000
+                self.allocation_runs += 1
+                self.allocation_offers = made
             except Exception:  # keep allocating even if one cycle hits a bug
                 log.exception("allocation cycle failed")
             # Batch: at most one cycle per short tick even under a storm of triggers.

@@ -180,3 +180,12 @@ def test_common_keeps_only_shared_part() -> None:
 def test_describe_shows_reservation_and_volume() -> None:
     text = res.describe(volume("v1", 1024) | {"allocation_info": {"role": "r"}})
     assert text == "disk(allocated: r)(reservations: [(DYNAMIC,r,p)])[v1:data:RW]:1024"
+
+
+def test_allocated_to_sets_and_clears_the_allocation_role() -> None:
+    plain = Resources([scalar("cpus", 2), scalar("mem", 10)])
+    offered = plain.allocated_to("r")
+    assert offered == Resources(
+        [scalar("cpus", 2, allocation_info={"role": "r"}), scalar("mem", 10, allocation_info={"role": "r"})]
+    )
+    assert offered.allocated_to(None) == plain

@@ -128,7 +128,9 @@ class Sidecar:
 
 async def run_node(node: NodeConfig, env: Mapping[str, str]) -> int:
     sandbox = Path(env.get("MESOS_SANDBOX") or os.getcwd()).resolve()
-    paths = NodePaths.for_sandbox(node, sandbox, resolve_cassandra_lib(node, sandbox), resolve_java(node))
+    paths = NodePaths.for_sandbox(
+        node, sandbox, resolve_cassandra_lib(node, sandbox), resolve_java(node, sandbox)
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -85,3 +85,16 @@ def test_sigterm_while_waiting_for_seeds_ends_cleanly(tmp_path: Path) -> None:
             assert sc.proc.wait(timeout=30) == 0
     finally:
         seeds.close()
+
+
+def test_java_home_of_a_newer_jdk_is_refused(tmp_path: Path) -> None:
+    jdk25 = Path("/usr/lib/jvm/temurin-25-jdk-amd64")
+    home = jdk25 if jdk25.exists() else tmp_path / "fake-jdk"
+    if not jdk25.exists():  # a stand-in java that reports version 25 the way the JDK does
+        (home / "bin").mkdir(parents=True)
+        (home / "bin" / "java").write_text("#!/bin/sh\necho 'openjdk version \"25\" 2025-09-16' >&2\n")
+        (home / "bin" / "java").chmod(0o755)
+    config = node_config("http://127.0.0.1:1", java_home=str(home))
+    r = _run(config.to_env(), tmp_path)
+    assert r.returncode == 2
+    assert "is Java 25: Cassandra 5.0 needs Java 17" in r.stderr

@@ -85,6 +85,9 @@ class MultiRead(NamedTuple):
 
 def multi_read_async(client: KazooClient, ops: Sequence[tuple[ReadKind, str]]) -> Any:
     """Send one multiRead; the async result yields one ``ReadResult`` per op, in order."""
+    # Like kazoo's own requests, paths are relative to the chroot of the connection string.
+    chroot = client.chroot or ""
+    full = tuple((kind, chroot + path if path != "/" or not chroot else chroot) for kind, path in ops)
     async_result = client.handler.async_result()
-    client._call(MultiRead(tuple(ops)), async_result)  # the same entry kazoo's transactions use
+    client._call(MultiRead(full), async_result)  # the same entry kazoo's transactions use
     return async_result

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from framework.store.memory import MemoryStore
+from framework.store.memory import MemoryStore, MemoryTree
+from framework.store.tree import Node
 from model.errors import StoreUnavailable
-from tests.framework.store.test_contract import SPEC
+from tests.framework.store.test_contract import SPEC, status, task
 
 
 def test_unavailable_memory_store_refuses_everything_then_resumes() -> None:
@@ -33,3 +36,32 @@ def test_unavailable_memory_store_refuses_everything_then_resumes() -> None:
     assert len(wakes) >= 3  # the write, and both availability changes
     assert store.snapshot() == before
     store.put_config("demo", SPEC, 0)
+
+
+class BusyTree(MemoryTree):
+    """A tree whose every bulk read races a status update, as under a never-pausing status stream."""
+
+    writer: MemoryStore | None = None
+
+    def get_many(self, paths: Sequence[str]) -> list[Node | None]:
+        found = super().get_many(paths)
+        writer, self.writer = self.writer, None  # the writer's own reads must not recurse
+        if writer is not None:
+            writer.update_status("demo", "node-0", status(task("demo", "node-0"), "TASK_RUNNING"))
+            self.writer = writer
+        return found
+
+
+def test_snapshot_under_constant_writes_is_marked_inexact_but_whole() -> None:
+    tree = BusyTree()
+    store = MemoryStore(tree=tree)
+    store.put_config("demo", SPEC, None)
+    store.put_task(task("demo", "node-0"), None)
+    assert store.snapshot().exact
+
+    tree.writer = MemoryStore(tree=tree)
+    snap = store.snapshot()  # gives up on an exact cut instead of stalling the reconciler
+    assert not snap.exact
+    demo = snap.clusters["demo"]
+    assert demo.target is not None and dict(demo.target.spec) == SPEC
+    assert demo.tasks["node-0"].state == "TASK_RUNNING"

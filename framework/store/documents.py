@@ -21,6 +21,7 @@ from framework.store.base import (
     ClusterState,
     ConfigVersion,
     JsonObject,
+    Store,
     StoreSnapshot,
     Target,
 )
@@ -490,3 +491,7 @@ class DocumentStore:
             if found is not None:
                 out[name] = codec.decode_object(path, found.data)
         return out
+
+
+def _implements_store(store: DocumentStore) -> Store:
+    return store  # mypy proves here that DocumentStore keeps the Store protocol

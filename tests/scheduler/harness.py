@@ -158,10 +158,8 @@ class SchedulerProcess:
             return
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
         self.kill()
 
     def get(self, path: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -34,7 +34,9 @@ def volume_lines(mesos: LocalMesos, record: TaskRecord) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def scheduler(mesos: LocalMesos, zookeeper_server: ZooKeeperServer, zk_root: str, role: str):
+async def scheduler(
+    mesos: LocalMesos, zookeeper_server: ZooKeeperServer, zk_root: str, role: str
+) -> AsyncIterator[InProcessScheduler]:
     config = parse_config(config_dict(mesos.master_url, zookeeper_server.hosts, zk_root, role))
     async with InProcessScheduler(config) as s:
         yield s
@@ -102,8 +104,9 @@ async def test_a_killed_node_is_relaunched_in_place_with_its_data(
     def relaunched_and_ready() -> TaskRecord | None:
         rec = scheduler.store.get_tasks(CLUSTER)["node-1"]  # type: ignore[union-attr]
         health = scheduler.service.node_health(CLUSTER).get("node-1")  # type: ignore[union-attr]
-        ok = rec.launch_count == 2 and rec.state == "TASK_RUNNING" and health is not None
-        return rec if ok and health.is_ready and health.task_id == rec.task_id else None
+        if health is None or not health.is_ready or health.task_id != rec.task_id:
+            return None
+        return rec if rec.launch_count == 2 and rec.state == "TASK_RUNNING" else None
 
     after = await eventually("node-1 relaunched and ready", relaunched_and_ready, timeout=60)
     assert after.node == "node-1" and after.task_id != before.task_id

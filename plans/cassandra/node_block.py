@@ -88,11 +88,14 @@ def node_block(
     restart_mark: int | None,
     reason: str,
     relaunch_reason: str = "relaunch",
+    follow_config: bool = True,
 ) -> Block:
     """The block of ``node`` in ``plan``/``phase``.
 
     ``reason`` is recorded on a first launch, ``relaunch_reason`` on an in-place relaunch after the
     task ended (recovery records its own, to follow the node until it is ready again).
+    ``follow_config=False`` ignores a stale config: only the deploy plan rolls config changes, one
+    node at a time; recovery must never stop running nodes for it (its phase is parallel).
     """
     record = state.records.get(node)
 
@@ -112,7 +115,7 @@ def node_block(
     task_state = record.state
     recorded = recorded_node_config(record)
     restart_due = restart_mark is not None and record.launch_count <= restart_mark
-    stale_config = recorded is not None and recorded != state.node_config
+    stale_config = follow_config and recorded is not None and recorded != state.node_config
     if restart_due or stale_config:
         why = (
             "restart requested by an operator"

@@ -6,6 +6,9 @@ is in place: same agent, same reservations, same persistent volume and ports, so
 back with its data and its tokens (no bootstrap). When the node is ready again its block leaves
 the plan; a plan with no blocks is COMPLETE.
 
+Recovery relaunches with the target config but never stops a running node: rolling a config
+change out is the deploy plan's job, one node at a time.
+
 A task in TASK_GONE (agent removed) cannot come back in place: its block is ERROR and tells the
 operator to replace the node. TASK_ERROR (Mesos refused the task) is ERROR too: relaunching the
 same task would fail the same way.
@@ -59,6 +62,7 @@ def build_recovery_plan(state: ClusterState, intents: PlanIntents) -> Plan:
             restart_mark=intents.restart_mark(block_id(PLAN, PHASE, node)),
             reason=REASON,
             relaunch_reason=REASON,
+            follow_config=False,
         )
         if blk.status is Status.COMPLETE:
             continue

@@ -80,3 +80,16 @@ def test_recovery_block_can_be_interrupted() -> None:
     intents = PlanIntents("recovery", interrupted_blocks=frozenset({plan.phases[0].blocks[0].id}))
     paused = build_recovery_plan(state, intents)
     assert blocks(paused) == [("node-1", Status.WAITING)] and plan_candidates(paused) == []
+
+
+def test_recovery_never_stops_a_running_node_for_a_config_change() -> None:
+    new = parse_spec({"nodes": 4, "cassandra_yaml": {"concurrent_writes": 64}})
+    recs, health = ready_records(SPEC, 4)
+    recs[1] = record("node-1", "TASK_RUNNING", config=SPEC, reason="recovery", launch_count=2)
+    recs[2] = record("node-2", "TASK_FAILED", config=SPEC)
+    plan = build_recovery_plan(cluster_state(new, recs, {**health, "node-1": JOINING}), NO_INTENTS)
+    assert blocks(plan) == [("node-1", Status.STARTED), ("node-2", Status.PREPARED)]
+    work = plan_candidates(plan)
+    assert isinstance(work[0].action, WaitForNode)
+    relaunch = work[1].action
+    assert isinstance(relaunch, LaunchNode) and relaunch.config_id == config_id(new)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from api.cli import register as register_api_commands
+
 app = typer.Typer(no_args_is_help=True, help="Apache Cassandra clusters on Apache Mesos.")
 
 
@@ -32,6 +34,10 @@ def scheduler(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     run(cfg)
+
+
+# cluster, plan, node, connection: clients of the REST API.
+register_api_commands(app)
 
 
 def main() -> None:

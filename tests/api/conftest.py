@@ -3,6 +3,7 @@ scheduler service (it builds the real deploy and recovery plans from the store, 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -34,6 +35,7 @@ class StoreView:
         self._store = store
         self.health: dict[str, dict[str, NodeHealth]] = {}
         self.wakes = 0
+        self.woken = threading.Event()
         self.leader = True
 
     @property
@@ -42,6 +44,7 @@ class StoreView:
 
     def wake(self) -> None:
         self.wakes += 1
+        self.woken.set()
 
     def is_leader(self) -> bool:
         return self.leader

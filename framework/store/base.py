@@ -78,6 +78,27 @@ class StoreSnapshot:
     exact: bool = True
 
 
+class Election(Protocol):
+    """Leader election among scheduler instances sharing a store root; only the leader acts on Mesos."""
+
+    def start(self, on_elected: Callable[[], None], on_lost: Callable[[], None]) -> None:
+        """Contend; ``on_elected`` runs when this instance becomes leader, ``on_lost`` when it stops
+        being one (session suspended or lost, or ``stop``). Both run on a store thread."""
+        ...
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Resign and stop contending."""
+        ...
+
+    def is_leader(self) -> bool: ...
+
+    def wait_leader(self, timeout: float) -> bool: ...
+
+    def leader(self) -> str | None:
+        """Identifier of the current leader, None if nobody contends."""
+        ...
+
+
 class Store(Protocol):
     """What the scheduler, its reconciler and its API read and write."""
 
@@ -174,5 +195,9 @@ class Store(Protocol):
 
     # -- the reconciler's read ------------------------------------------------------------------
     def snapshot(self) -> StoreSnapshot: ...
+
+    def election(self, identifier: str) -> Election:
+        """A leader election under this store's root, on the store's session."""
+        ...
 
     def close(self) -> None: ...

@@ -20,6 +20,7 @@ from framework.store.base import (
     SCHEMA_VERSION,
     ClusterState,
     ConfigVersion,
+    Election,
     JsonObject,
     Store,
     StoreSnapshot,
@@ -111,6 +112,9 @@ class DocumentStore:
             stop_state()
 
         return unsubscribe
+
+    def election(self, identifier: str) -> Election:
+        raise NotImplementedError("each store binds its election to its own session")
 
     def close(self) -> None:
         self._tree.close()

@@ -21,6 +21,8 @@ from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import CancelledError, KazooException, NoNodeError
 from kazoo.recipe.lock import Lock
 
+from framework.store.base import Election
+
 log = logging.getLogger(__name__)
 
 
@@ -142,3 +144,7 @@ class LeaderElection:
                     with contextlib.suppress(NoNodeError):
                         self._client.delete(f"{self._path}/{child}")
         lock.is_acquired = False
+
+
+def _implements_election(election: LeaderElection) -> Election:
+    return election  # mypy proves here that LeaderElection keeps the Election protocol

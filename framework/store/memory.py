@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from framework.store.base import Election
 from framework.store.documents import DocumentStore
 from framework.store.layout import DEFAULT_ROOT
 from framework.store.tree import Check, Create, Delete, Node, Op, SetData, TransactionFailed
@@ -19,6 +20,45 @@ from model.errors import StoreUnavailable
 
 def _parent(path: str) -> str:
     return path.rsplit("/", 1)[0] or "/"
+
+
+class MemoryElection:
+    """``Election`` among the stores sharing one MemoryTree: first come leads; like a ZooKeeper
+    session, leadership ends while the tree is unavailable and comes back with it. Callbacks run
+    synchronously in the thread that caused them (deterministic unit tests)."""
+
+    def __init__(self, tree: MemoryTree, identifier: str) -> None:
+        self._tree = tree
+        self.identifier = identifier
+        self._leading = threading.Event()
+        self._on_elected: Callable[[], None] = lambda: None
+        self._on_lost: Callable[[], None] = lambda: None
+
+    def start(self, on_elected: Callable[[], None], on_lost: Callable[[], None]) -> None:
+        self._on_elected, self._on_lost = on_elected, on_lost
+        self._tree._contend(self)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._tree._withdraw(self)
+
+    def is_leader(self) -> bool:
+        return self._leading.is_set()
+
+    def wait_leader(self, timeout: float) -> bool:
+        return self._leading.wait(timeout)
+
+    def leader(self) -> str | None:
+        return self._tree._leader_identifier()
+
+    def _set_leading(self, leading: bool) -> None:
+        if leading == self._leading.is_set():
+            return
+        if leading:
+            self._leading.set()
+            self._on_elected()
+        else:
+            self._leading.clear()
+            self._on_lost()
 
 
 class MemoryTree:
@@ -30,6 +70,7 @@ class MemoryTree:
         self._data_watchers: dict[str, list[Callable[[], None]]] = {}
         self._state_listeners: list[Callable[[bool], None]] = []
         self._writable = threading.Condition(self._lock)
+        self._contenders: list[MemoryElection] = []
 
     # -- test controls --------------------------------------------------------------------------
 
@@ -43,6 +84,35 @@ class MemoryTree:
             listeners = list(self._state_listeners)
         for listener in listeners:
             listener(available)
+        self._elect()
+
+    # -- elections --------------------------------------------------------------------------------
+
+    def _contend(self, election: MemoryElection) -> None:
+        with self._lock:
+            if election not in self._contenders:
+                self._contenders.append(election)
+        self._elect()
+
+    def _withdraw(self, election: MemoryElection) -> None:
+        with self._lock:
+            if election in self._contenders:
+                self._contenders.remove(election)
+        election._set_leading(False)
+        self._elect()
+
+    def _leader_identifier(self) -> str | None:
+        with self._lock:
+            return self._contenders[0].identifier if self._contenders else None
+
+    def _elect(self) -> None:
+        with self._lock:
+            leader = self._contenders[0] if self._contenders and self._available else None
+            others = [c for c in self._contenders if c is not leader]
+        for other in others:
+            other._set_leading(False)
+        if leader is not None:
+            leader._set_leading(True)
 
     def put_raw(self, path: str, data: bytes) -> None:
         """Write bytes as they are, bypassing the store (to test how it reads corrupt documents)."""
@@ -187,3 +257,10 @@ class MemoryStore(DocumentStore):
 
     def set_available(self, available: bool) -> None:
         self.tree.set_available(available)
+
+    def election(self, identifier: str) -> MemoryElection:
+        return MemoryElection(self.tree, identifier)
+
+
+def _implements_election(election: MemoryElection) -> Election:
+    return election  # mypy proves here that MemoryElection keeps the Election protocol

@@ -36,6 +36,7 @@ from kazoo.retry import KazooRetry
 
 from framework.store.documents import DocumentStore
 from framework.store.layout import DEFAULT_ROOT
+from framework.store.leader import LeaderElection
 from framework.store.multiread import ReadKind, multi_read_async
 from framework.store.tree import Check, Create, Delete, FailureKind, Node, Op, SetData, TransactionFailed
 from model.errors import StoreUnavailable
@@ -281,6 +282,9 @@ class ZooKeeperStore(DocumentStore):
         except BaseException:
             tree.close()
             raise
+
+    def election(self, identifier: str) -> LeaderElection:
+        return LeaderElection(self.client, self.leader_path, identifier)
 
     def __enter__(self) -> ZooKeeperStore:
         return self

@@ -465,3 +465,22 @@ def test_a_thousand_task_records_load_in_one_snapshot(backend: Backend) -> None:
     assert snap.clusters["big"].tasks["node-999"] == task("big", "node-999")
     assert store.delete_cluster("big") is True  # more documents than one transaction holds
     assert store.list_clusters() == []
+
+
+# -- leader election -------------------------------------------------------------------------------
+
+
+def test_one_leader_among_instances_and_hand_over_on_resignation(backend: Backend) -> None:
+    a, b = backend.store().election("a"), backend.store().election("b")
+    events: list[str] = []
+    a.start(on_elected=lambda: events.append("a elected"), on_lost=lambda: events.append("a lost"))
+    assert a.wait_leader(10)
+    b.start(on_elected=lambda: events.append("b elected"), on_lost=lambda: events.append("b lost"))
+    assert wait_until(lambda: b.leader() == "a")
+    assert not b.wait_leader(0.2)
+    a.stop()
+    assert b.wait_leader(10)
+    assert (a.is_leader(), b.leader()) == (False, "b")
+    b.stop()
+    assert b.leader() is None
+    assert events == ["a elected", "a lost", "b elected", "b lost"]

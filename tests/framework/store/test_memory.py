@@ -18,10 +18,14 @@ def test_unavailable_memory_store_refuses_everything_then_resumes() -> None:
     wakes: list[int] = []
     store.add_state_listener(states.append)
     store.watch(lambda: wakes.append(1))
+    election = store.election("a")
+    leading: list[bool] = []
+    election.start(on_elected=lambda: leading.append(True), on_lost=lambda: leading.append(False))
     store.put_config("demo", SPEC, None)
     before = store.snapshot()
 
     store.set_available(False)
+    assert leading == [True, False]
     assert not store.is_writable()
     assert not store.wait_writable(0.05)
     with pytest.raises(StoreUnavailable):
@@ -35,6 +39,7 @@ def test_unavailable_memory_store_refuses_everything_then_resumes() -> None:
     assert states == [False, True]
     assert len(wakes) >= 3  # the write, and both availability changes
     assert store.snapshot() == before
+    assert leading == [True, False, True]
     store.put_config("demo", SPEC, 0)
 
 

@@ -15,6 +15,11 @@ initial tokens (``model.node.initial_tokens``): the seeds start together, then t
 original nodes together. A node added to a cluster that holds data bootstraps alone: ``join`` is
 serial, and the next node starts only when the previous one is UN and answers CQL.
 
+Safety. A block that would stop a running node (config update, restart) or bootstrap a new node
+waits while any other launched node is not UN and CQL-ready: two nodes down can lose quorum,
+and Cassandra refuses a bootstrap while a replica is down. Force-complete the down node's block
+to proceed without it.
+
 Strategies. ``seeds`` and ``nodes`` are parallel only while their remaining work is forming the
 cluster; as soon as a phase would touch a node that was already launched with another config or
 that an operator restarted, the phase is serial, so config updates and restarts roll one node at
@@ -23,8 +28,10 @@ a time. ``join`` is always serial.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from model.intents import PlanIntents
-from model.node import node_name
+from model.node import node_index, node_name
 from plans.actions import KillNode, LaunchNode, Reconcile, SyncDatacenter, WaitForNode
 from plans.cassandra.node_block import node_block
 from plans.cassandra.state import ClusterState, genesis_nodes
@@ -141,5 +148,47 @@ def build_deploy_plan(state: ClusterState, intents: PlanIntents) -> Plan:
         phases.append(_node_phase(state, intents, NODES, range(seeds, original_end), genesis))
     if spec.nodes > original_end:
         phases.append(_node_phase(state, intents, JOIN, range(original_end, spec.nodes), genesis))
+    phases = _hold_while_degraded(state, intents, phases)
     plan = new_plan(PLAN, Strategy.SERIAL, phases, errors=state.errors)
     return apply_intents(plan, intents)
+
+
+def _down_nodes(state: ClusterState, phases: list[Phase], intents: PlanIntents) -> set[str]:
+    """Launched nodes that are not UN + CQL-ready, except those an operator forced complete."""
+    forced = {b.asset for p in phases for b in p.blocks if b.id in intents.forced_complete}
+    down = set()
+    for p in phases:
+        for b in p.blocks:
+            if b.asset is None or b.asset in forced or b.asset not in state.records:
+                continue
+            health = state.health_of(b.asset)
+            if state.records[b.asset].state != "TASK_RUNNING" or health is None or not health.is_ready:
+                down.add(b.asset)
+    return down
+
+
+def _disturbs(block: Block) -> bool:
+    act = block.action
+    return isinstance(act, KillNode) or (isinstance(act, LaunchNode) and act.bootstrap and not act.in_place)
+
+
+def _hold_while_degraded(state: ClusterState, intents: PlanIntents, phases: list[Phase]) -> list[Phase]:
+    """Stopping a running node or bootstrapping a new one waits while another node is down: two
+    nodes down can lose quorum, and Cassandra refuses a bootstrap whose replicas are not all up."""
+    down = _down_nodes(state, phases, intents)
+    out = []
+    for p in phases:
+        blocks = []
+        for b in p.blocks:
+            others = sorted(down - {b.asset}, key=node_index)
+            if others and _disturbs(b):
+                names = ", ".join(others)
+                b = replace(
+                    b,
+                    message=f"{b.message}; waiting until {names} is up (UN and CQL-ready) "
+                    "or its block is forced complete",
+                    action=WaitForNode(b.asset or b.name, f"waiting for {names}"),
+                )
+            blocks.append(b)
+        out.append(replace(p, blocks=tuple(blocks)))
+    return out

@@ -257,3 +257,30 @@ def test_interrupted_deploy_lets_recovery_take_failed_nodes() -> None:
     assert [(w.plan, w.block.name) for w in running] == [("deploy", "node-1")]
     paused = next_work([build(state, PlanIntents("deploy", interrupted=True)), recovery])
     assert [(w.plan, w.block.name) for w in paused] == [("recovery", "node-1")]
+
+
+def test_rolling_change_and_joins_wait_while_another_node_is_down() -> None:
+    old = parse_spec({"nodes": 3})
+    new = parse_spec({"nodes": 4, "cassandra_yaml": {"concurrent_writes": 64}})
+    recs, health = ready_records(old, 3)
+    health["node-2"] = NodeHealth("UNKNOWN", False)  # running but not answering: down for Cassandra
+    plan = build(cluster_state(new, recs, health))
+    ((name, action),) = acting(plan)
+    assert name == "node-0" and action == WaitForNode("node-0", "waiting for node-2")
+    assert "waiting until node-2 is up" in plan.phases[1].blocks[0].message
+    assert plan.phases[1].blocks[0].status is Status.PENDING
+    # The operator gives up on node-2 for now: the roll proceeds.
+    forced = verbs.force_complete(plan, NO_INTENTS, phase="nodes", block="node-2").intents
+    ((_, action),) = acting(build(cluster_state(new, recs, health), forced))
+    assert isinstance(action, KillNode)
+    # A join waits the same way.
+    joiner = parse_spec({"nodes": 4})
+    recs2, health2 = ready_records(joiner, 3)
+    recs2[1] = record("node-1", "TASK_FAILED", config=joiner)
+    plan = build(cluster_state(joiner, recs2, health2))
+    join = plan.phases[-1].blocks[0]
+    assert join.name == "node-3" and join.action == WaitForNode("node-3", "waiting for node-1")
+    # ... while the dead node itself is relaunched (it is already down, relaunching disturbs nobody).
+    assert plan.phases[1].blocks[1].action is not None and isinstance(
+        plan.phases[1].blocks[1].action, LaunchNode
+    )

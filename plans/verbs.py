@@ -169,10 +169,11 @@ def restart(
         raise Conflict(
             f"{what} of plan {plan.name} has nothing to restart (not started, or restart already pending)"
         )
-    canaries = set(intents.canary_continued)
-    for p in {p.id for p, _ in targets} if block is None else set():
-        canaries.discard(p)
+    # Restarting a whole phase (or plan) re-arms its canaries; restarting one block does not.
+    rearmed = {p.id for p, _ in targets} if block is None else set()
     new = intents.with_changes(
-        restarts=restarts, forced_complete=frozenset(forced), canary_continued=frozenset(canaries)
+        restarts=restarts,
+        forced_complete=frozenset(forced),
+        canary_continued=intents.canary_continued - rearmed,
     )
     return VerbResult(new, f"restarting {what} of plan {plan.name}")

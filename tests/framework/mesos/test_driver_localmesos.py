@@ -459,3 +459,14 @@ async def test_offers_whose_handler_failed_are_declined_not_hoarded(mesos: Local
         await s.driver.teardown()
     finally:
         await s.stop()
+
+
+async def test_offers_declined_with_a_long_filter_come_back_on_revive(sched: TestScheduler) -> None:
+    first = await sched.take_offer("a first offer", lambda o: True)
+    agent = first["agent_id"]["value"]
+    await sched.driver.decline([first["id"]["value"]])  # the default long filter: an hour
+    await sched.driver.revive()
+    again = await sched.take_offer(
+        "the declined agent offered again", lambda o: o["agent_id"]["value"] == agent
+    )
+    assert again["id"] != first["id"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.cluster import parse_spec
@@ -95,6 +95,7 @@ def test_single_token_cluster_matches_the_classic_formula() -> None:
     assert initial_token_string(initial_tokens(2, 2)[0]) == f"{MURMUR3_MIN},0"
 
 
+@settings(deadline=None)  # wall-clock deadlines flake on a loaded machine
 @given(st.integers(1, 64), st.integers(1, 32), st.integers(0, 2**20 - 1))
 def test_tokens_are_unique_in_range_and_balanced(nodes: int, num_tokens: int, offset: int) -> None:
     lists = initial_tokens(nodes, num_tokens, offset)

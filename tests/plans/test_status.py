@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plans.model import PROGRESS_ORDER, Status
@@ -73,6 +73,7 @@ def test_table_reaches_every_status() -> None:
 progress = st.sampled_from(list(PROGRESS_ORDER))
 
 
+@settings(deadline=None)  # wall-clock deadlines flake on a loaded machine
 @given(st.lists(progress, min_size=1, max_size=6), st.data())
 def test_aggregation_is_monotone(children: list[Status], data: st.DataObject) -> None:
     """A child moving forward never moves its parent backward."""
@@ -85,6 +86,7 @@ def test_aggregation_is_monotone(children: list[Status], data: st.DataObject) ->
     assert PROGRESS_ORDER[after] >= PROGRESS_ORDER[before]
 
 
+@settings(deadline=None)  # wall-clock deadlines flake on a loaded machine
 @given(st.lists(st.sampled_from(list(Status)), max_size=6), st.booleans())
 def test_aggregation_is_order_independent(children: list[Status], interrupted: bool) -> None:
     assert aggregate_status(children, interrupted=interrupted) is aggregate_status(

@@ -14,16 +14,23 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Callable
 
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import CancelledError, KazooException, NoNodeError
+from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.recipe.lock import Lock
 
 from framework.store.base import Election
+from model.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+_READ_TIMEOUT = 5.0
+# kazoo Lock contender znodes: <uuid hex>__lock__<10-digit sequence>; the lowest sequence leads.
+_CONTENDER = re.compile(r"__lock__(\d{10})$")
 
 
 class LeaderElection:
@@ -54,9 +61,29 @@ class LeaderElection:
         return self._leading.wait(timeout)
 
     def leader(self) -> str | None:
-        """Identifier of the current leader as ZooKeeper sees it, None if nobody contends."""
-        contenders = self._client.Lock(self._path).contenders()
-        return contenders[0] if contenders else None
+        """Identifier of the current leader as ZooKeeper sees it, None if nobody contends.
+
+        Bounded, unlike kazoo's ``Lock.contenders`` (which waits out a suspended session), so a
+        health endpoint asking during an outage gets ``StoreUnavailable`` instead of hanging.
+        """
+        if self._client.state != KazooState.CONNECTED:
+            raise StoreUnavailable("ZooKeeper session is not connected: the leader is unknown")
+        try:
+            children = self._client.get_children_async(self._path).get(timeout=_READ_TIMEOUT)
+            contenders = sorted(
+                (int(m.group(1)), child) for child in children if (m := _CONTENDER.search(child))
+            )
+            for _, child in contenders:
+                try:
+                    data, _ = self._client.get_async(f"{self._path}/{child}").get(timeout=_READ_TIMEOUT)
+                except NoNodeError:
+                    continue  # resigned between the two reads: the next one leads
+                return bytes(data or b"").decode("utf-8", "replace")
+        except NoNodeError:
+            return None
+        except (KazooException, KazooTimeoutError) as exc:
+            raise StoreUnavailable(f"cannot read the leader under {self._path}: {exc!r}") from exc
+        return None
 
     def start(self, on_elected: Callable[[], None], on_lost: Callable[[], None]) -> None:
         if self._thread is not None:

@@ -51,6 +51,8 @@ def test_writes_are_refused_during_an_outage_and_resume_with_data_intact(
                 write()
         with pytest.raises(StoreUnavailable):
             store.snapshot()
+        with pytest.raises(StoreUnavailable):
+            election.leader()  # a health endpoint asking must get an answer, not hang
 
         own_zookeeper.start()  # same port, same data dir
         assert store.wait_writable(30), "store did not come back after ZooKeeper did"
@@ -59,6 +61,7 @@ def test_writes_are_refused_during_an_outage_and_resume_with_data_intact(
         # Nothing of the refused writes surfaced later, nothing written before was lost.
         assert store.snapshot() == before
         assert elected.wait(20), "not leader again after the outage"
+        assert election.leader() == "scheduler-a"
         # Writes resume where they left off (the target is still at version 0).
         store.put_config("demo", {**SPEC, "nodes": 5}, 0)
         assert store.update_status("demo", "node-0", status(record, "TASK_RUNNING"))

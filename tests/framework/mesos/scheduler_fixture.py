@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 from framework.mesos.calls import FrameworkInfoSpec
 from framework.mesos.driver import MesosDriver
@@ -34,8 +37,21 @@ class TestScheduler:
         self.fail_id_store: Callable[[str], bool] = lambda framework_id: False
         self.fail_offers: Callable[[list[Json]], bool] = lambda offers: False
         self._changed = asyncio.Event()
-        self.driver = MesosDriver(masters, info, self._on_event, self._get_id, self._set_id, **kw)
+        # Every call the driver sends, with the uuids stored at that moment (to check ack order).
+        self.calls: list[tuple[Json, frozenset[str]]] = []
+        self.client = httpx.AsyncClient(event_hooks={"request": [self._record_call]})
+        self.driver = MesosDriver(
+            masters, info, self._on_event, self._get_id, self._set_id, client=self.client, **kw
+        )
         self.task: asyncio.Task[None] | None = None
+
+    async def _record_call(self, request: httpx.Request) -> None:
+        body = json.loads(request.content)
+        self.calls.append((body, frozenset(st["uuid"] for st in self.stored if st.get("uuid"))))
+
+    def acks(self) -> list[tuple[str, frozenset[str]]]:
+        """(uuid acknowledged, uuids stored when the ACKNOWLEDGE was sent) for every ACKNOWLEDGE."""
+        return [(c["acknowledge"]["uuid"], stored) for c, stored in self.calls if c["type"] == "ACKNOWLEDGE"]
 
     async def _get_id(self) -> str | None:
         return self.stored_id
@@ -74,6 +90,7 @@ class TestScheduler:
         if self.task is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await self.task
+        await self.client.aclose()
 
     async def wait_for(self, what: str, predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
         """Poll ``predicate`` on every event until it is truthy; fail naming ``what`` after ``timeout``."""

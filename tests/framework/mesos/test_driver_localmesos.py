@@ -114,7 +114,7 @@ async def wait_state(s: TestScheduler, task_id: str, state: str) -> None:
     await s.wait_for(f"{task_id} {state}", lambda: state in s.states(task_id))
 
 
-async def launch(s: TestScheduler, req: NodeRequirements, task_id: str, command: str, **match: Any) -> Fit:
+async def launch(s: TestScheduler, req: NodeRequirements, task_id: str, command: str) -> Fit:
     def fits(offer: dict[str, Any]) -> bool:
         return isinstance(evaluate(offer, req), Fit)
 
@@ -152,8 +152,10 @@ async def test_every_update_with_uuid_is_stored_then_acknowledged(sched: TestSch
     await sched.driver.kill("c1__node-0__ack", fit.agent_id)
     # TASK_KILLED only arrives if every earlier update was acknowledged (one in flight per task).
     await sched.wait_for("TASK_KILLED", lambda: "TASK_KILLED" in sched.states("c1__node-0__ack"))
-    statuses = [s for s in sched.stored if s["task_id"]["value"] == "c1__node-0__ack"]
-    assert all(s.get("uuid") for s in statuses)
+    stored = {s["uuid"] for s in sched.stored if s["task_id"]["value"] == "c1__node-0__ack"}
+    await sched.wait_for("every stored update acknowledged", lambda: stored <= {u for u, _ in sched.acks()})
+    for uuid_b64, stored_then in sched.acks():
+        assert uuid_b64 in stored_then  # never acknowledged before it was stored
 
 
 async def test_an_update_that_could_not_be_stored_is_not_acknowledged_and_comes_again(
@@ -172,6 +174,10 @@ async def test_an_update_that_could_not_be_stored_is_not_acknowledged_and_comes_
     await wait_running(sched, "c1__node-0__retry")
     (running,) = [s for s in sched.stored if s["state"] == "TASK_RUNNING"]
     assert running["uuid"] == failures[0]  # the very update whose storing failed, resent by the agent
+    await sched.wait_for(
+        "the resent update acknowledged", lambda: failures[0] in {u for u, _ in sched.acks()}
+    )
+    assert [u for u, _ in sched.acks()].count(failures[0]) == 1  # acked once: after it was stored
 
 
 async def test_reconcile_answers_without_uuid_and_is_not_acknowledged(
@@ -197,8 +203,10 @@ async def test_reconcile_answers_without_uuid_and_is_not_acknowledged(
     before = len(reconciled("c1__node-0__rec"))
     await sched.driver.reconcile([])
     await sched.wait_for("implicit reconciliation", lambda: len(reconciled("c1__node-0__rec")) > before)
-    # The driver is still subscribed: acknowledging a uuid-less update would have been a 400.
-    assert sched.driver.is_subscribed
+    # Only updates with a uuid were acknowledged: none of the master's reconciliation answers.
+    with_uuid = {s["uuid"] for s in sched.stored if s.get("uuid")}
+    await sched.wait_for("acks of every update with uuid", lambda: {u for u, _ in sched.acks()} == with_uuid)
+    assert len(sched.acks()) == len(with_uuid)
 
 
 async def test_call_errors_carry_the_masters_message(sched: TestScheduler) -> None:

@@ -295,7 +295,10 @@ async def agent_status(request: web.Request) -> web.Response:
     if not isinstance(status, dict) or "state" not in status or "task_id" not in status:
         return web.json_response({"error": "'status' with 'task_id' and 'state' is required"}, status=400)
     agent.missed_pings = 0
-    master.status_update(agent_id, id_of(body.get("framework_id")) or "", status)
+    latest = body.get("latest_state")
+    master.status_update(
+        agent_id, id_of(body.get("framework_id")) or "", status, latest if isinstance(latest, str) else None
+    )
     return web.json_response({})
 
 

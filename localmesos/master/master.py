@@ -353,8 +353,14 @@ class Master:
     def send_master_update(self, framework: Framework, status: JsonDict) -> None:
         self.send(framework, events.update(status))
 
-    def status_update(self, agent_id: str, framework_id: str, status: JsonDict) -> None:
-        """An update from an agent (with uuid): record it and forward it if the framework is connected."""
+    def status_update(
+        self, agent_id: str, framework_id: str, status: JsonDict, latest_state: str | None = None
+    ) -> None:
+        """An update from an agent (with uuid): record it and forward it if the framework is connected.
+
+        `latest_state` is the task's newest state on the agent, which may be ahead of the update in
+        flight; like Mesos, the master releases resources as soon as that one is terminal (§4.3).
+        """
         framework = self.frameworks.get(framework_id)
         if framework is None:
             return
@@ -367,7 +373,7 @@ class Master:
         status.setdefault("agent_id", {"value": agent_id})
         if task is not None:
             was_terminal = is_terminal(task.state)
-            task.state = status["state"]
+            task.state = latest_state or status["state"]
             task.statuses.append(status)
             if is_terminal(task.state) and not was_terminal:
                 self._release(task)
@@ -526,10 +532,11 @@ class Master:
 
     def _adopt_tasks(self, agent: Agent, reported: list[JsonDict], was_unreachable: bool, now: float) -> None:
         # Forget what we believed ran there; the agent's report is the truth.
+        believed: dict[tuple[str, str], Task] = {}
         for fw in self.frameworks.values():
-            for tid in [t for t, task in fw.tasks.items() if task.agent_id == agent.id]:
-                del fw.tasks[tid]
-        reported_ids = set()
+            for tasks in (fw.tasks, fw.unreachable_tasks):
+                for tid in [t for t, task in tasks.items() if task.agent_id == agent.id]:
+                    believed[(fw.id, tid)] = tasks.pop(tid)
         for item in reported:
             fid = id_of(item.get("framework_id")) or ""
             info = item.get("task") or {}
@@ -550,7 +557,7 @@ class Master:
             status = item.get("status")
             resources = res.validate_and_upgrade(info.get("resources") or [])
             role = self.task_role(resources, framework.roles[0] if framework.roles else "*")
-            task = framework.unreachable_tasks.pop(tid, None)
+            task = believed.pop((fid, tid), None)
             if task is None:
                 task = Task(
                     framework_id=fid,
@@ -567,7 +574,6 @@ class Master:
                 framework.tasks[tid] = task
             else:
                 self.add_task(framework, agent, task)
-            reported_ids.add((fid, tid))
             if was_unreachable:
                 self.send(
                     framework,
@@ -582,6 +588,22 @@ class Master:
                         )
                     ),
                 )
+        for task in believed.values():
+            framework = self.frameworks.get(task.framework_id)
+            if framework is None:
+                continue
+            if is_terminal(task.state):
+                framework.tasks.setdefault(task.task_id, task)
+                continue
+            # Launched here, yet the agent does not know it (e.g. the host died): tell the framework.
+            state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
+            status = events.master_status(
+                task.task_id, state, "REASON_RECONCILIATION", "Task is unknown to the agent", now, agent.id
+            )
+            task.state = state
+            task.statuses.append(status)
+            framework.completed_tasks.append(task)
+            self.send(framework, events.update(status))
 
     def mark_unreachable(self, agent: Agent, message: str = "health check timed out") -> None:
         """Missed pings (§7.7): TASK_UNREACHABLE/TASK_LOST, FAILURE, offers rescinded."""

@@ -59,7 +59,15 @@ class Subscription:
             await self.events.put(None)
 
     async def next(self, kind: str | None = None, timeout: float = 5.0) -> dict[str, Any]:
-        """The next event of `kind` (skipping HEARTBEATs unless asked for)."""
+        """The next event of `kind` (skipping HEARTBEATs unless asked for).
+
+        Events of other kinds seen meanwhile are kept in `skipped`; a later call for their kind
+        returns them first, so arrival order between kinds never makes a test flaky.
+        """
+        if kind is not None:
+            for i, event in enumerate(self.skipped):
+                if event["type"] == kind:
+                    return self.skipped.pop(i)
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             left = deadline - asyncio.get_running_loop().time()

@@ -78,8 +78,12 @@ class StubAgent:
             self.agent_id = (await r.json())["agent_id"]["value"]
         return self.agent_id
 
-    async def status(self, master_base: str, framework_id: str, status: dict[str, Any]) -> int:
-        body = {"framework_id": {"value": framework_id}, "status": status}
+    async def status(
+        self, master_base: str, framework_id: str, status: dict[str, Any], latest_state: str | None = None
+    ) -> int:
+        body: dict[str, Any] = {"framework_id": {"value": framework_id}, "status": status}
+        if latest_state is not None:
+            body["latest_state"] = latest_state
         url = f"{master_base}/internal/agents/{self.agent_id}/status"
         async with aiohttp.ClientSession() as s, s.post(url, json=body) as r:
             return r.status

@@ -72,6 +72,17 @@ async def launch(sub, agent: StubAgent, task_id: str) -> dict:
     return await agent.next("run_task")
 
 
+async def offer_of_cpus(sub, cpus: float) -> None:
+    """Wait for an offer of exactly `cpus` cpus (an offer of earlier leftovers may come first)."""
+    seen = 0.0
+    while seen != cpus:
+        offer = (await sub.offers())[0]
+        seen = sum(r["scalar"]["value"] for r in offer["resources"] if r["name"] == "cpus")
+        await sub.call(
+            {"type": "DECLINE", "decline": {"offer_ids": [offer["id"]], "filters": {"refuse_seconds": 0}}}
+        )
+
+
 async def test_launch_status_ack_kill_and_teardown_reach_the_agent(env) -> None:
     m, agent = env
     agent_id = await agent.register(m.base, RESOURCES)
@@ -223,3 +234,42 @@ async def test_registry_records_admitted_agents(env, tmp_path) -> None:
     agent_id = await agent.register(m.base, RESOURCES)
     data = json.loads((tmp_path / "master" / "registry.json").read_text())
     assert [a["id"] for a in data["agents"]] == [agent_id]
+
+
+async def test_task_the_reregistering_agent_does_not_know_is_dropped(env) -> None:
+    m, agent = env
+    await agent.register(m.base, RESOURCES)
+    sub = await subscribe(m.scheduler_url)
+    try:
+        await launch(sub, agent, "t1")
+        await agent.register(m.base, RESOURCES, tasks=[])  # e.g. the host rebooted
+        status = (await sub.next("UPDATE"))["update"]["status"]
+        assert (status["task_id"]["value"], status["state"], status["source"]) == (
+            "t1",
+            "TASK_DROPPED",
+            "SOURCE_MASTER",
+        )
+        assert status["message"] == "Task is unknown to the agent"
+        await offer_of_cpus(sub, 2.0)
+    finally:
+        await sub.close()
+
+
+async def test_resources_come_back_when_latest_state_is_terminal_before_acks(env) -> None:
+    m, agent = env
+    agent_id = await agent.register(m.base, RESOURCES)
+    sub = await subscribe(m.scheduler_url)
+    try:
+        await launch(sub, agent, "t1")
+        # The task already finished on the agent, but TASK_RUNNING is still the update in flight.
+        await agent.status(
+            m.base, sub.framework_id, running_status("t1", agent_id), latest_state="TASK_FINISHED"
+        )
+        update = (await sub.next("UPDATE"))["update"]["status"]
+        assert update["state"] == "TASK_RUNNING"
+        await offer_of_cpus(sub, 2.0)
+        await sub.call({"type": "RECONCILE", "reconcile": {"tasks": [{"task_id": {"value": "t1"}}]}})
+        reply = (await sub.next("UPDATE"))["update"]["status"]
+        assert reply["state"] == "TASK_RUNNING"  # the last *forwarded* state, as Mesos answers
+    finally:
+        await sub.close()

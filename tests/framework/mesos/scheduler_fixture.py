@@ -39,6 +39,7 @@ class TestScheduler:
         self._changed = asyncio.Event()
         # Every call the driver sends, with the uuids stored at that moment (to check ack order).
         self.calls: list[tuple[Json, frozenset[str]]] = []
+        self.headers: list[tuple[str, httpx.Headers]] = []
         self.client = httpx.AsyncClient(event_hooks={"request": [self._record_call]})
         self.driver = MesosDriver(
             masters, info, self._on_event, self._get_id, self._set_id, client=self.client, **kw
@@ -47,6 +48,7 @@ class TestScheduler:
 
     async def _record_call(self, request: httpx.Request) -> None:
         body = json.loads(request.content)
+        self.headers.append((body["type"], request.headers))
         self.calls.append((body, frozenset(st["uuid"] for st in self.stored if st.get("uuid"))))
 
     def acks(self) -> list[tuple[str, frozenset[str]]]:

@@ -478,3 +478,15 @@ async def test_offers_declined_with_a_long_filter_come_back_on_revive(sched: Tes
         "the declined agent offered again", lambda o: o["agent_id"]["value"] == agent
     )
     assert again["id"] != first["id"]
+
+
+async def test_calls_carry_the_stream_id_and_the_exact_content_type(sched: TestScheduler) -> None:
+    await sched.driver.suppress()
+    await sched.driver.revive()
+    assert [t for t, _ in sched.headers][:1] == ["SUBSCRIBE"]
+    for call_type, headers in sched.headers:
+        assert headers["content-type"] == "application/json"
+        if call_type == "SUBSCRIBE":
+            assert "mesos-stream-id" not in headers
+        else:
+            assert headers["mesos-stream-id"] == sched.driver.stream_id

@@ -180,8 +180,8 @@ def _hold_while_degraded(state: ClusterState, intents: PlanIntents, phases: list
     for p in phases:
         blocks = []
         for b in p.blocks:
-            others = sorted(down - {b.asset}, key=node_index)
-            if others and _disturbs(b):
+            others = sorted(down - {b.asset}, key=node_index) if down and _disturbs(b) else []
+            if others:
                 names = ", ".join(others)
                 b = replace(
                     b,

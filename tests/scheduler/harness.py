@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -26,11 +27,17 @@ from framework.config import SchedulerConfig, parse_config
 from framework.service import SchedulerService
 from framework.store.leader import LeaderElection
 from framework.store.zookeeper import ZooKeeperStore
+from localmesos.harness import LocalMesos
+from model.records import TaskRecord
+from plans.render import render_plan
+from tests.scheduler.standin_node import LOG_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 STANDIN_COMMAND = f"{sys.executable} -m tests.scheduler.standin_node"
 # Small enough that a few clusters fit next to each other on the test agents.
 SMALL_NODE = {"cpus": 0.1, "mem_mb": 300, "heap_mb": 256, "disk_mb": 16}
+
+CLUSTER = "c1"
 
 T = TypeVar("T")
 
@@ -177,3 +184,30 @@ def master_tasks(master_url: str, framework_id: str | None = None) -> list[dict[
     if framework_id is not None:
         tasks = [t for t in tasks if t.get("framework_id") == framework_id]
     return tasks
+
+
+def volume_lines(mesos: LocalMesos, record: TaskRecord) -> list[dict[str, Any]]:
+    """The stand-in's lines on the node's persistent volume, read from the agent's volume directory."""
+    pid = record.extra["persistence_id"]
+    for agent in mesos.agents:
+        for log in agent.work_dir.rglob(LOG_NAME):
+            if pid in str(log):
+                return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return []
+
+
+async def deploy(s: InProcessScheduler, nodes: int = 3) -> list[dict[str, Any]]:
+    """Submit a cluster and wait for the deploy plan to complete; returns every distinct plan JSON seen."""
+    assert s.store is not None and s.service is not None
+    s.store.put_config(CLUSTER, {"nodes": nodes, **SMALL_NODE}, None)
+    s.service.wake()
+    seen: list[dict[str, Any]] = []
+
+    def complete() -> bool:
+        plan = render_plan(s.service.plans(CLUSTER)["deploy"])  # type: ignore[union-attr]
+        if not seen or seen[-1] != plan:
+            seen.append(plan)
+        return plan["status"] == "COMPLETE"
+
+    await eventually("the deploy plan to complete", complete, timeout=60)
+    return seen

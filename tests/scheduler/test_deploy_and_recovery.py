@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -14,23 +12,17 @@ from cassandra_mesos.zookeeper_server import ZooKeeperServer
 from framework.config import parse_config
 from localmesos.harness import LocalMesos
 from model.records import TaskRecord
-from plans.render import render_plan
-from tests.scheduler.harness import SMALL_NODE, InProcessScheduler, config_dict, eventually, master_tasks
-from tests.scheduler.standin_node import LOG_NAME
+from tests.scheduler.harness import (
+    CLUSTER,
+    InProcessScheduler,
+    config_dict,
+    deploy,
+    eventually,
+    master_tasks,
+    volume_lines,
+)
 
 pytestmark = [pytest.mark.localmesos, pytest.mark.zookeeper, pytest.mark.timeout(120)]
-
-CLUSTER = "c1"
-
-
-def volume_lines(mesos: LocalMesos, record: TaskRecord) -> list[dict[str, Any]]:
-    """The stand-in's lines on the node's persistent volume, read from the agent's volume directory."""
-    pid = record.extra["persistence_id"]
-    for agent in mesos.agents:
-        for log in agent.work_dir.rglob(LOG_NAME):
-            if pid in str(log):
-                return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return []
 
 
 @pytest.fixture
@@ -40,23 +32,6 @@ async def scheduler(
     config = parse_config(config_dict(mesos.master_url, zookeeper_server.hosts, zk_root, role))
     async with InProcessScheduler(config) as s:
         yield s
-
-
-async def deploy(s: InProcessScheduler, nodes: int = 3) -> list[dict[str, Any]]:
-    """Submit a cluster and wait for the deploy plan to complete; returns every distinct plan JSON seen."""
-    assert s.store is not None and s.service is not None
-    s.store.put_config(CLUSTER, {"nodes": nodes, **SMALL_NODE}, None)
-    s.service.wake()
-    seen: list[dict[str, Any]] = []
-
-    def complete() -> bool:
-        plan = render_plan(s.service.plans(CLUSTER)["deploy"])  # type: ignore[union-attr]
-        if not seen or seen[-1] != plan:
-            seen.append(plan)
-        return plan["status"] == "COMPLETE"
-
-    await eventually("the deploy plan to complete", complete, timeout=60)
-    return seen
 
 
 async def test_three_node_deploy_completes_and_the_plan_shows_each_blocks_progress(

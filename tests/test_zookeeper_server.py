@@ -10,6 +10,8 @@ from kazoo.client import KazooClient
 
 from cassandra_mesos.zookeeper_server import ZooKeeperServer, ZooKeeperStartError, four_letter_word
 
+pytestmark = pytest.mark.zookeeper
+
 
 def test_refuses_a_port_that_is_taken(tmp_path: Path) -> None:
     with socket.socket() as taken:

@@ -40,7 +40,7 @@ class Backend:
         return s
 
 
-@pytest.fixture(params=["memory", "zookeeper"])
+@pytest.fixture(params=["memory", pytest.param("zookeeper", marks=pytest.mark.zookeeper)])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     clock = FakeClock()
     if request.param == "memory":

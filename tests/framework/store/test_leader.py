@@ -13,6 +13,8 @@ from framework.store.leader import LeaderElection
 from framework.store.zookeeper import ZooKeeperStore
 from tests.framework.store.test_contract import wait_until
 
+pytestmark = pytest.mark.zookeeper
+
 
 class Contender:
     def __init__(self, server: ZooKeeperServer, root: str, name: str) -> None:

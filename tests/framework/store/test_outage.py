@@ -12,6 +12,8 @@ from framework.store.zookeeper import ZooKeeperStore
 from model.errors import StoreUnavailable
 from tests.framework.store.test_contract import SPEC, status, task, wait_until
 
+pytestmark = pytest.mark.zookeeper
+
 
 def test_writes_are_refused_during_an_outage_and_resume_with_data_intact(
     own_zookeeper: ZooKeeperServer,

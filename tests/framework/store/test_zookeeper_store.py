@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cassandra_mesos.zookeeper_server import ZooKeeperServer
 from framework.store.zookeeper import ZooKeeperStore
 from tests.framework.store.test_contract import SPEC, task
+
+pytestmark = pytest.mark.zookeeper
 
 
 def test_store_under_a_chroot_of_the_connection_string(

@@ -4,8 +4,9 @@ One per command task, in its own session so it outlives agent restarts. It start
 its own process group, writes `forked.pid`, waits for it and writes `exit.json` (the wait status
 and whether a kill was requested). A kill is a SIGTERM to this process after the agent wrote
 `kill.json` with the grace period: SIGTERM to the task's process group, SIGKILL when the grace
-period ends. When the command exits, whatever is left of its process group is SIGKILLed, as
-Mesos destroys the container.
+period ends. `max_completion_time` in the launch spec is enforced the same way. When the
+command exits, whatever is left of its process group is SIGKILLed, as Mesos destroys the
+container.
 """
 
 from __future__ import annotations
@@ -73,11 +74,18 @@ def run(meta: Path) -> int:
         return 1
     write_json(meta / "forked.pid", {"pid": child.pid})
     deadline: float | None = None
-    term_sent = kill_sent = False
+    term_sent = kill_sent = timed_out = False
+    max_completion = spec.get("max_completion_time")
+    completion_deadline = None if max_completion is None else time.monotonic() + float(max_completion)
     while True:
         pid, wait_status = os.waitpid(child.pid, os.WNOHANG)
         if pid:
             break
+        if completion_deadline is not None and not term_sent and time.monotonic() >= completion_deadline:
+            # TaskInfo.max_completion_time: killed like a KILL with the task's grace period.
+            timed_out = term_sent = True
+            deadline = time.monotonic() + float(spec.get("kill_grace", DEFAULT_KILL_GRACE))
+            _killpg(child.pid, signal.SIGTERM)
         if kill.requested:
             kill.requested = False
             grace = DEFAULT_KILL_GRACE
@@ -94,7 +102,14 @@ def run(meta: Path) -> int:
             kill_sent = True
         time.sleep(POLL)
     _killpg(child.pid, signal.SIGKILL)
-    write_json(meta / "exit.json", {"wait_status": wait_status, "killed": term_sent})
+    write_json(
+        meta / "exit.json",
+        {
+            "wait_status": wait_status,
+            "killed": term_sent and not timed_out,
+            "max_completion_time_reached": timed_out,
+        },
+    )
     return 0
 
 

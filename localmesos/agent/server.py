@@ -26,6 +26,7 @@ from localmesos.agent.fetcher import fetch_all
 from localmesos.agent.flags import AgentFlags
 from localmesos.agent.records import TaskRecord, process_alive, process_start_time
 from localmesos.agent.statuses import (
+    duration_seconds,
     exit_message,
     is_terminal,
     kill_grace,
@@ -326,6 +327,8 @@ class Agent:
             "arguments": command.get("arguments") or [],
             "env": env,
             "sandbox": record.sandbox,
+            "max_completion_time": duration_seconds(record.task.get("max_completion_time")),
+            "kill_grace": kill_grace(None, record.task),
         }
 
     async def launch(self, record: TaskRecord) -> None:
@@ -417,6 +420,15 @@ class Agent:
             return
         wait_status = int(outcome["wait_status"])
         killed = record.kill_requested or bool(outcome.get("killed"))
+        if outcome.get("max_completion_time_reached") and not killed:
+            self._enqueue(
+                record,
+                "TASK_FAILED",
+                "SOURCE_EXECUTOR",
+                reason="REASON_MAX_COMPLETION_TIME_REACHED",
+                message=exit_message(wait_status),
+            )
+            return
         self._enqueue(
             record, terminal_state(wait_status, killed), "SOURCE_EXECUTOR", message=exit_message(wait_status)
         )

@@ -163,8 +163,8 @@ class RawScheduler:
 
     def ack(self, event: Event) -> None:
         status = event["update"]["status"]
-        if self._closed:
-            return
+        if self._closed or not status.get("uuid"):
+            return  # master-generated updates carry no uuid and must not be acknowledged
         with contextlib.suppress(httpx.HTTPError, AssertionError):
             self.call(
                 "ACKNOWLEDGE",

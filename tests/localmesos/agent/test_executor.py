@@ -26,7 +26,7 @@ def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> None:
 def start_executor(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes], Path, Path]]]:
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(value: str, shell: bool = True, arguments: list[str] | None = None):
+    def start(value: str, shell: bool = True, arguments: list[str] | None = None, **extra: object):
         meta, sandbox = tmp_path / f"meta{len(procs)}", tmp_path / f"sb{len(procs)}"
         meta.mkdir()
         sandbox.mkdir()
@@ -36,6 +36,7 @@ def start_executor(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Po
             "arguments": arguments or [],
             "sandbox": str(sandbox),
             "env": {"PATH": "/usr/bin:/bin", "GREETING": "hello"},
+            **extra,
         }
         (meta / "launch.json").write_text(json.dumps(spec))
         p = subprocess.Popen(
@@ -100,7 +101,7 @@ def test_command_that_honours_sigterm_ends_before_the_grace_period(start_executo
     p.send_signal(signal.SIGTERM)
     outcome = _outcome(meta)
     assert time.monotonic() - started < 5
-    assert outcome == {"wait_status": 0, "killed": True}
+    assert outcome["wait_status"] == 0 and outcome["killed"] is True
     assert (sandbox / "stdout").read_text() == "bye\n"
 
 
@@ -116,3 +117,10 @@ def _alive(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def test_max_completion_time_kills_the_command(start_executor) -> None:
+    _, meta, _ = start_executor("while :; do sleep 0.05; done", max_completion_time=0.3, kill_grace=0.2)
+    outcome = _outcome(meta)
+    assert outcome["max_completion_time_reached"] is True and outcome["killed"] is False
+    assert os.WTERMSIG(outcome["wait_status"]) == signal.SIGTERM

@@ -188,9 +188,19 @@ def test_status_update_is_retried_until_acknowledged_and_later_ones_wait(localme
         assert len({s["uuid"] for s in starting()}) == 1, "a retry resends the same update"
         assert {s["state"] for s in sched.updates("t-quick")} == {"TASK_STARTING"}, "later updates must queue"
 
+        # The unacknowledged update is checkpointed: a restarted agent sends it again, same uuid.
+        seen = len(starting())
+        localmesos.restart_agent(0)
+        _until(lambda: len(starting()) > seen, what="TASK_STARTING resent after the agent restart")
+        assert len({s["uuid"] for s in starting()}) == 1
+
         for state in ("TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"):
             event = sched.wait_event(
-                lambda e, st=state: e["type"] == "UPDATE" and e["update"]["status"]["state"] == st
+                lambda e, st=state: (
+                    e["type"] == "UPDATE"
+                    and e["update"]["status"]["state"] == st
+                    and "uuid" in e["update"]["status"]
+                )  # not a master-generated copy
             )
             sched.ack(event)
         _until(lambda: "t-quick" not in _agent_tasks(localmesos), what="stream drained after the last ack")

@@ -110,7 +110,9 @@ def node_config(
     **overrides: Any,
 ) -> NodeConfig:
     ip = random_loopback()
-    storage, ssl, native, jmx, sidecar = free_ports(ip, 5)
+    storage, ssl, native, sidecar = free_ports(ip, 4)
+    # JMX always binds 127.0.0.1, whatever the node's address (reference §3.4).
+    jmx = next(p for p in free_ports("127.0.0.1", 5) if p not in (storage, ssl, native, sidecar))
     fields: dict[str, Any] = {
         "cluster": cluster,
         "node": node,

@@ -33,13 +33,14 @@ from kazoo.exceptions import (
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.protocol.states import KeeperState, ZnodeStat
 from kazoo.retry import KazooRetry
+from kazoo.security import ACL, OPEN_ACL_UNSAFE, make_digest_acl
 
 from framework.store.documents import DocumentStore
 from framework.store.layout import DEFAULT_ROOT
 from framework.store.leader import LeaderElection
 from framework.store.multiread import ReadKind, multi_read_async
 from framework.store.tree import Check, Create, Delete, FailureKind, Node, Op, SetData, TransactionFailed
-from model.errors import StoreUnavailable
+from model.errors import InvalidInput, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -188,9 +189,15 @@ class ZooKeeperTree:
         return versions
 
     def ensure_path(self, path: str) -> None:
+        """Create ``path`` with the client's ACL; its parents (shared with other framework
+        instances, which may use other credentials) open to all."""
         self._ready("create the store root")
+        parent = path.rsplit("/", 1)[0]
         try:
-            self.client.retry(self.client.ensure_path, path)
+            if parent:
+                self.client.retry(self.client.ensure_path, parent, acl=OPEN_ACL_UNSAFE)
+            with contextlib.suppress(NodeExistsError):
+                self.client.retry(self.client.create, path)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"ZooKeeper unavailable while creating {path}: {exc!r}") from exc
 
@@ -240,12 +247,23 @@ class ZooKeeperTree:
         self.client.close()
 
 
+def _digest_auth(digest: str | None) -> tuple[list[tuple[str, str]] | None, list[ACL] | None]:
+    if digest is None:
+        return None, None
+    user, sep, password = digest.partition(":")
+    if not sep or not user or not password:
+        raise InvalidInput("ZooKeeper digest must be 'user:password'")
+    return [("digest", digest)], [make_digest_acl(user, password, all=True)]
+
+
 class ZooKeeperStore(DocumentStore):
     """``Store`` in ZooKeeper: ``ZooKeeperStore("zk1:2181,zk2:2181", root="/cassandra-mesos/dc1")``.
 
     Connects in the constructor (StoreUnavailable if no server answers within
     ``connect_timeout``), then reconnects forever in the background. ``client`` shares the
     session with ``LeaderElection`` so that leadership and writability fail together.
+    ``digest="user:password"`` authenticates the session and creates every znode readable and
+    writable by that identity only (a ZooKeeper shared with other tenants).
     """
 
     def __init__(
@@ -256,11 +274,15 @@ class ZooKeeperStore(DocumentStore):
         session_timeout: float = 10.0,
         connect_timeout: float = 15.0,
         request_timeout: float = 10.0,
+        digest: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        auth, acl = _digest_auth(digest)
         client = KazooClient(
             hosts=hosts,
             timeout=session_timeout,
+            auth_data=auth,
+            default_acl=acl,
             # Reconnect forever, at most a second apart, so service resumes soon after ZooKeeper does.
             connection_retry=KazooRetry(max_tries=-1, delay=0.1, max_delay=1.0),
             command_retry=KazooRetry(max_tries=3, delay=0.1, max_delay=1.0),

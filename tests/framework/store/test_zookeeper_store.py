@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoAuthError
 
 from cassandra_mesos.zookeeper_server import ZooKeeperServer
 from framework.store.zookeeper import ZooKeeperStore
+from model.errors import InvalidInput
 from tests.framework.store.test_contract import SPEC, task
 
 pytestmark = pytest.mark.zookeeper
@@ -25,3 +28,30 @@ def test_store_under_a_chroot_of_the_connection_string(
         assert store.get_tasks("demo")["node-1"] == task("demo", "node-1")
     with ZooKeeperStore(zookeeper_server.hosts, f"{zk_root}/cm") as same:
         assert list(same.snapshot().clusters) == ["demo"]
+
+
+def test_digest_store_is_closed_to_other_identities(zookeeper_server: ZooKeeperServer, zk_root: str) -> None:
+    root = f"{zk_root}/secured"
+    with ZooKeeperStore(zookeeper_server.hosts, root, digest="scheduler:s3cret") as store:
+        store.put_config("demo", SPEC, None)
+        stranger = KazooClient(zookeeper_server.hosts)
+        stranger.start(timeout=10)
+        try:
+            with pytest.raises(NoAuthError):
+                stranger.get(f"{root}/clusters/demo/target")
+            with pytest.raises(NoAuthError):
+                stranger.delete(f"{root}/schema")
+            # The shared parent stays open: another instance with other credentials fits beside.
+            stranger.create(f"{zk_root}/other-instance")
+        finally:
+            stranger.stop()
+            stranger.close()
+        election = store.election("a")
+        election.start(lambda: None, lambda: None)
+        assert election.wait_leader(10)
+        assert election.leader() == "a"
+        election.stop()
+    with ZooKeeperStore(zookeeper_server.hosts, root, digest="scheduler:s3cret") as again:
+        assert again.get_target("demo") is not None
+    with pytest.raises(InvalidInput, match="user:password"):
+        ZooKeeperStore(zookeeper_server.hosts, root, digest="no-colon")

@@ -2,8 +2,9 @@
 
 One JVM (JDK 17, small heap) in its own process group, configured by a generated ``zoo.cfg``
 under the work dir: loopback client port picked free (ZooKeeper refuses port 0), data dir
-beside it, admin server off, only the ``ruok``/``srvr`` four-letter words enabled. ``start()``
-returns once the server answers ``srvr`` with its mode (serving); ``stop()`` ends the whole process
+beside it, admin server off, only the ``ruok``/``srvr`` four-letter words enabled; the log goes
+to ``zookeeper.log`` (rolled at 10 MB), what the JVM prints itself to ``zookeeper.out``.
+``start()`` returns once ``srvr`` reports a mode (serving); ``stop()`` ends the whole process
 group. A stopped server starts again on the same port and data dir, which is how the store's
 outage test takes ZooKeeper away and brings it back with its data.
 """
@@ -24,11 +25,20 @@ from jvm import classpath, find_java17, zookeeper_lib
 MAIN_CLASS = "org.apache.zookeeper.server.ZooKeeperServerMain"
 HOST = "127.0.0.1"
 
+# INFO into a log capped at 4 x 10 MB: `cassandra-mesos up` may run for days.
 _LOGBACK = """<configuration>
-  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+  <appender name="FILE" class="ch.qos.logback.core.rolling.RollingFileAppender">
+    <file>${zookeeper.log.file}</file>
+    <rollingPolicy class="ch.qos.logback.core.rolling.FixedWindowRollingPolicy">
+      <fileNamePattern>${zookeeper.log.file}.%i</fileNamePattern>
+      <minIndex>1</minIndex><maxIndex>3</maxIndex>
+    </rollingPolicy>
+    <triggeringPolicy class="ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy">
+      <maxFileSize>10MB</maxFileSize>
+    </triggeringPolicy>
     <encoder><pattern>%d{ISO8601} %-5level [%thread] %logger{0}: %msg%n</pattern></encoder>
   </appender>
-  <root level="INFO"><appender-ref ref="OUT"/></root>
+  <root level="INFO"><appender-ref ref="FILE"/></root>
 </configuration>
 """
 
@@ -84,6 +94,8 @@ class ZooKeeperServer:
         self.data_dir = self.work_dir / "data"
         self.config_path = self.work_dir / "zoo.cfg"
         self.log_path = self.work_dir / "zookeeper.log"
+        # What the JVM prints itself (class loading errors, crashes), before or beside logback.
+        self.out_path = self.work_dir / "zookeeper.out"
         self.logback_path = self.work_dir / "logback.xml"
         self.port = port if port is not None else free_port()
         self._heap_mb = heap_mb
@@ -122,7 +134,7 @@ class ZooKeeperServer:
             "autopurge.purgeInterval=1",
         ]
         self.config_path.write_text("\n".join(lines) + "\n")
-        # Logback's default is DEBUG for everything; INFO to stdout, which start() sends to the log file.
+        # Logback's default is DEBUG for everything, to stdout.
         self.logback_path.write_text(_LOGBACK)
 
     def _command(self) -> list[str]:
@@ -136,6 +148,7 @@ class ZooKeeperServer:
             "-Dzookeeper.admin.enableServer=false",
             "-Dzookeeper.jmx.log4j.disable=true",
             f"-Dlogback.configurationFile={self.logback_path}",
+            f"-Dzookeeper.log.file={self.log_path}",
             "-cp",
             classpath(zookeeper_lib()),
             MAIN_CLASS,
@@ -151,7 +164,7 @@ class ZooKeeperServer:
             raise ZooKeeperStartError(f"cannot start ZooKeeper: {self.hosts} is already in use")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
-        with self.log_path.open("ab") as log:
+        with self.out_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 self._command(),
                 stdout=log,
@@ -173,8 +186,8 @@ class ZooKeeperServer:
             if self._proc is None or self._proc.poll() is not None:
                 code = self._proc.returncode if self._proc else None
                 raise ZooKeeperStartError(
-                    f"ZooKeeper exited with code {code} on port {self.port}; log {self.log_path}:\n"
-                    + self._log_tail()
+                    f"ZooKeeper exited with code {code} on port {self.port}; see {self.out_path} and "
+                    f"{self.log_path}:\n" + self._log_tail()
                 )
             # `ruok` says imok as soon as the port is bound, even if the server then fails to load
             # its data; `srvr` reports a mode only once requests are served.
@@ -183,14 +196,17 @@ class ZooKeeperServer:
             time.sleep(0.1)  # poll interval, not a stand-in for a condition
         raise ZooKeeperStartError(
             f"ZooKeeper did not start serving on {self.hosts} within {self._start_timeout:.0f}s; "
-            f"log {self.log_path}:\n" + self._log_tail()
+            f"see {self.out_path} and {self.log_path}:\n" + self._log_tail()
         )
 
     def _log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        tails = []
+        for path in (self.out_path, self.log_path):
+            try:
+                tails += path.read_text(errors="replace").splitlines()[-lines:]
+            except OSError:
+                continue
+        return "\n".join(tails) or "(no output)"
 
     def stop(self, timeout: float = 10.0) -> None:
         """End the server's process group: SIGTERM, then SIGKILL if it lingers. Safe to call twice."""

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any
 
 from localmesos.agent.checkpoint import read_json, write_json
+from localmesos.agent.records import process_start_time
 from localmesos.agent.statuses import DEFAULT_KILL_GRACE
 
 POLL = 0.05
@@ -50,6 +51,7 @@ def _command_argv(spec: dict[str, Any]) -> tuple[list[str], str | None]:
 
 def run(meta: Path) -> int:
     spec = read_json(meta / "launch.json")
+    write_json(meta / "executor.pid", {"pid": os.getpid(), "start_time": process_start_time(os.getpid())})
     kill = _KillFlag()
     signal.signal(signal.SIGTERM, kill)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

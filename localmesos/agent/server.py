@@ -91,7 +91,17 @@ class Agent:
             if record.completed:
                 continue
             self.records[record.key] = record
-            if record.phase == "launching":
+            executor_pid_file = record.meta / "executor.pid"
+            if record.phase == "launching" and executor_pid_file.exists():
+                # The agent died right after starting the executor: adopt it.
+                started = read_json(executor_pid_file)
+                record.executor_pid, record.executor_start = started["pid"], started["start_time"]
+                record.phase = "running"
+                record.save()
+            if record.phase == "running":
+                # Learn how tasks ended while no agent was watching before telling the master.
+                self._check_running(record)
+            elif record.phase == "launching":
                 # The agent died while fetching/launching: the container never started.
                 self._enqueue(
                     record,

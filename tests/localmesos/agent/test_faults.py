@@ -153,6 +153,21 @@ def test_killed_agent_takes_its_tasks_down_and_frameworks_hear_it(localmesos: Lo
         failure = aware.wait_event(lambda e: e["type"] == "FAILURE")
         assert failure["failure"]["agent_id"] == offer["agent_id"]
         aware.wait_event(lambda e: e["type"] == "RESCIND" and e["rescind"]["offer_id"] == held["id"])
+
+        # The host comes back: its agent recovers, finds the task dead and says so (never RUNNING).
+        mark = aware.mark()
+        localmesos.start_agent(0)
+        failed = aware.wait_event(
+            lambda e: (
+                e["type"] == "UPDATE"
+                and e["update"]["status"]["state"] == "TASK_FAILED"
+                and "uuid" in e["update"]["status"]
+            ),  # the agent's own update, not the master's echo
+            since=mark,
+        )["update"]["status"]
+        assert (failed["source"], failed["reason"]) == ("SOURCE_AGENT", "REASON_EXECUTOR_TERMINATED")
+        since_restart = [e["update"]["status"]["state"] for e in aware.events[mark:] if e["type"] == "UPDATE"]
+        assert "TASK_RUNNING" not in since_restart
     finally:
         aware.close()
         plain.close()

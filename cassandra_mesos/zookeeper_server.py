@@ -97,7 +97,8 @@ class ZooKeeperServer:
         # What the JVM prints itself (class loading errors, crashes), before or beside logback.
         self.out_path = self.work_dir / "zookeeper.out"
         self.logback_path = self.work_dir / "logback.xml"
-        self.port = port if port is not None else free_port()
+        # 0 or None: pick a free port now (ZooKeeper would bind an ephemeral one and not say which).
+        self.port = port or free_port()
         self._heap_mb = heap_mb
         # tick bounds the session timeouts clients may negotiate (2 to 20 ticks): 1 s to 10 s here.
         self._tick_ms = tick_ms

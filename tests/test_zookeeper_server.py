@@ -41,3 +41,9 @@ def test_restart_keeps_port_and_data_and_stop_ends_the_process(tmp_path: Path) -
             client.close()
     assert not zk.running
     assert four_letter_word("127.0.0.1", port, "ruok") == ""
+
+
+def test_port_zero_means_a_free_port_chosen_up_front(tmp_path: Path) -> None:
+    server = ZooKeeperServer(tmp_path, port=0)
+    assert server.port > 0
+    assert server.hosts == f"127.0.0.1:{server.port}"

@@ -136,7 +136,13 @@ class LeaderElection:
             except KazooException as exc:
                 log.warning("leader election: contending failed (%r); trying again", exc)
                 got = False
-            if got and not self._demoted.is_set() and not self._stopping.is_set():
+            # Lead only on a session that is up now and did not drop since we contended.
+            if (
+                got
+                and self._connected.is_set()
+                and not self._demoted.is_set()
+                and not self._stopping.is_set()
+            ):
                 self._lead()
             self._withdraw(lock)
 

@@ -27,6 +27,13 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=[],
         help="Mesos attributes; give once for all agents or once per agent",
     )
+    p.add_argument(
+        "--domain",
+        action="append",
+        default=[],
+        help='Mesos fault domain JSON {"fault_domain":{"region":{"name":..},"zone":{"name":..}}}; '
+        "give once for all agents or once per agent",
+    )
     p.add_argument("--simulated", action="store_true", help="agents simulated inside the master (benchmarks)")
     p.add_argument("--admin-port", type=int, default=0)
     p.add_argument("--allocation-interval", type=float, default=None)
@@ -61,6 +68,7 @@ def _run(ns: argparse.Namespace) -> None:
         ip_base=ns.ip_base,
         agent_resources=ns.agent_resources,
         attributes=tuple(ns.attributes),
+        domains=tuple(ns.domain),
         simulated=ns.simulated,
         admin_port=ns.admin_port,
         allocation_interval=ns.allocation_interval,

@@ -68,6 +68,7 @@ class LocalMesos:
         status_update_retry: float | None = 0.5,
         simulated: bool = False,
         executor_environment: dict[str, str] | None = None,
+        domains: list[dict[str, Any]] | None = None,
         ip_base: str | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
@@ -104,6 +105,8 @@ class LocalMesos:
             argv += ["--status-update-retry", str(status_update_retry)]
         if simulated:
             argv.append("--simulated")
+        for domain in domains or []:  # one per agent, or one for all
+            argv += ["--domain", json.dumps(domain)]
         if executor_environment is not None:
             argv += ["--executor-environment-variables", json.dumps(executor_environment)]
         self.argv = argv

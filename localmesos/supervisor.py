@@ -46,6 +46,7 @@ class RunConfig:
     ip_base: str = "127.0.1."
     agent_resources: str = "cpus:4;mem:8192;disk:65536;ports:[31000-32000]"
     attributes: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()  # Mesos --domain JSON, once for all agents or once per agent
     simulated: bool = False
     admin_port: int = 0
     allocation_interval: float | None = None
@@ -62,7 +63,17 @@ class RunConfig:
             return self.attributes[0]
         return self.attributes[index]
 
+    def agent_domain(self, index: int) -> str | None:
+        if not self.domains:
+            return None
+        return self.domains[0] if len(self.domains) == 1 else self.domains[index]
+
     def validate(self) -> None:
+        if self.domains and len(self.domains) not in (1, self.agents):
+            raise SupervisorError(
+                f"--domain given {len(self.domains)} times for {self.agents} agents "
+                "(give it once for all agents, or once per agent)"
+            )
         if self.agents < 0:
             raise SupervisorError(f"--agents must be >= 0, got {self.agents}")
         if self.attributes and len(self.attributes) not in (1, self.agents):
@@ -233,6 +244,9 @@ class Supervisor:
         ]
         if c.status_update_retry is not None:
             argv += ["--status-update-retry", str(c.status_update_retry)]
+        domain = c.agent_domain(index)
+        if domain is not None:
+            argv += ["--domain", domain]
         if c.executor_environment is not None:
             argv += ["--executor-environment-variables", c.executor_environment]
         child = Child(f"agent {index} ({ip})", argv, self.work_dir / "logs" / f"agent-{index}.log")

@@ -43,6 +43,7 @@ def test_agents_get_their_own_ips_attributes_and_ctl_verbs(
         agents=2,
         attributes=["rack:r1", "rack:r2"],
         agent_resources="cpus:2;mem:1024;disk:2048;ports:[31000-31099]",
+        domains=[_domain("eu", "eu-1"), _domain("eu", "eu-2")],
     )
     info = json.loads((lm.work_dir / "localmesos.json").read_text())
     assert info["master"] == lm.master_url and info["admin"] == lm.admin_url
@@ -52,6 +53,7 @@ def test_agents_get_their_own_ips_attributes_and_ctl_verbs(
         (f"{lm.ip_base}1", {"rack": "r1"}),
         (f"{lm.ip_base}2", {"rack": "r2"}),
     ]
+    assert [s["domain"]["fault_domain"]["zone"]["name"] for s in slaves] == ["eu-1", "eu-2"]
     assert slaves[0]["resources"]["cpus"] == 2 and slaves[0]["resources"]["ports"] == "[31000-31099]"
 
     assert _cli("ctl", "--work-dir", str(lm.work_dir), "agent", "stop", "1").returncode == 0
@@ -136,6 +138,10 @@ def test_bad_input_is_refused_with_a_message_not_a_traceback(tmp_path: Path) -> 
         assert r.returncode != 0, args
         assert message in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr, (args, r.stderr)
+
+
+def _domain(region: str, zone: str) -> dict:
+    return {"fault_domain": {"region": {"name": region}, "zone": {"name": zone}}}
 
 
 def _cmdline(p: psutil.Process) -> list[str]:

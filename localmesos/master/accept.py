@@ -439,4 +439,3 @@ class _Accept:
         # Untouched offered resources are declined with the filter; converted ones come back unfiltered.
         plain = self.remaining.common(self.original).allocated_to(None)
         self.master.add_filter(self.framework, self.role, self.agent.id, plain, filters)
-        self.master.request_allocation()

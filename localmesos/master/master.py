@@ -198,7 +198,6 @@ class Master:
         self.removed_framework_ids.add(framework.id)
         for key in [k for k in self.filters if k[0] == framework.id]:
             del self.filters[key]
-        self.request_allocation()
 
     def update_framework(self, framework: Framework, body: JsonDict) -> str | None:
         """UPDATE_FRAMEWORK; returns a 400 text or None."""
@@ -291,7 +290,7 @@ class Master:
         if agent is not None:
             agent.offers.discard(offer_id)
             agent.offered = agent.offered - offer.plain
-        self.request_allocation()
+        # Recovered resources wait for the next batch allocation, as in Mesos.
         return offer
 
     def rescind(self, offer_id: str) -> None:
@@ -348,7 +347,6 @@ class Master:
         if agent is not None and (task.framework_id, task.task_id) in agent.tasks:
             agent.tasks.discard((task.framework_id, task.task_id))
             agent.used = agent.used - task.resources
-            self.request_allocation()
 
     def send_master_update(self, framework: Framework, status: JsonDict) -> None:
         self.send(framework, events.update(status))

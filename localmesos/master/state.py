@@ -169,8 +169,18 @@ class Agent:
     def checkpointed(self) -> list[JsonDict]:
         return [r for r in self.total.to_json() if r.get("reservations") and _is_checkpointed(r)]
 
+    _available: tuple[Resources, Resources, Resources, Resources] | None = None
+
     def available(self) -> Resources:
-        return self.total - self.used - self.offered
+        # Cached on the (immutable) operands: most agents do not change between allocation cycles.
+        cached = self._available
+        if cached is not None:
+            total, used, offered, result = cached
+            if total is self.total and used is self.used and offered is self.offered:
+                return result
+        result = self.total - self.used - self.offered
+        self._available = (self.total, self.used, self.offered, result)
+        return result
 
     @property
     def pid(self) -> str:

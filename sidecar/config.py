@@ -305,6 +305,8 @@ def nodetool_command(paths: NodePaths, jmx_port: int, args: Sequence[str]) -> tu
         f"-Dlogback.configurationFile={paths.logback_tools}",
         f"-Dcassandra.logdir={paths.logs}",
         f"-Djava.io.tmpdir={paths.tmp}",
+        # nodetool appends to ~/.cassandra/nodetool.history; a task's HOME may be unwritable.
+        f"-Duser.home={paths.sandbox}",
         "-cp",
         f"{paths.cassandra_lib}/*",
         "org.apache.cassandra.tools.NodeTool",

@@ -20,7 +20,12 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--port", type=int, default=5050, help="master port (0 = ephemeral)")
     p.add_argument("--agents", type=int, default=1)
     p.add_argument("--ip-base", default="127.0.1.", help="agent i binds <ip-base><i+1>")
-    p.add_argument("--agent-resources", default="cpus:4;mem:8192;disk:65536;ports:[31000-32000]")
+    p.add_argument(
+        "--agent-resources",
+        action="append",
+        default=[],
+        help="default cpus:4;mem:8192;disk:65536;ports:[31000-32000]; once for all agents or once per agent",
+    )
     p.add_argument(
         "--attributes",
         action="append",
@@ -61,12 +66,14 @@ def _ctl_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _run(ns: argparse.Namespace) -> None:
+    resources = ns.agent_resources or [RunConfig.agent_resources]
     config = RunConfig(
         work_dir=Path(ns.work_dir).resolve(),
         port=ns.port,
         agents=ns.agents,
         ip_base=ns.ip_base,
-        agent_resources=ns.agent_resources,
+        agent_resources=resources[0],
+        per_agent_resources=tuple(resources) if len(resources) > 1 else (),
         attributes=tuple(ns.attributes),
         domains=tuple(ns.domain),
         simulated=ns.simulated,

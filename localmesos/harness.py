@@ -59,7 +59,7 @@ class LocalMesos:
         self,
         work_dir: str | os.PathLike[str],
         agents: int = 1,
-        agent_resources: str = DEFAULT_AGENT_RESOURCES,
+        agent_resources: str | list[str] = DEFAULT_AGENT_RESOURCES,
         attributes: list[str] | None = None,
         allocation_interval: float | None = 0.2,
         heartbeat_interval: float | None = 1.0,
@@ -88,13 +88,14 @@ class LocalMesos:
             str(agents),
             "--ip-base",
             self.ip_base,
-            "--agent-resources",
-            agent_resources,
             "--agent-ping-timeout",
             str(agent_ping_timeout),
             "--max-agent-ping-timeouts",
             str(max_agent_ping_timeouts),
         ]
+        # A list gives each agent its own resources (e.g. distinct port ranges).
+        for resources in [agent_resources] if isinstance(agent_resources, str) else agent_resources:
+            argv += ["--agent-resources", resources]
         for attrs in attributes or []:
             argv += ["--attributes", attrs]
         if allocation_interval is not None:

@@ -46,6 +46,9 @@ class RunConfig:
     ip_base: str = "127.0.1."
     agent_resources: str = "cpus:4;mem:8192;disk:65536;ports:[31000-32000]"
     attributes: tuple[str, ...] = ()
+    # Once per agent, overriding agent_resources: distinct port ranges keep ports bound on the
+    # shared 127.0.0.1 (Cassandra's local JMX) from colliding between agents.
+    per_agent_resources: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()  # Mesos --domain JSON, once for all agents or once per agent
     simulated: bool = False
     admin_port: int = 0
@@ -63,6 +66,9 @@ class RunConfig:
             return self.attributes[0]
         return self.attributes[index]
 
+    def agent_resources_of(self, index: int) -> str:
+        return self.per_agent_resources[index] if self.per_agent_resources else self.agent_resources
+
     def agent_domain(self, index: int) -> str | None:
         if not self.domains:
             return None
@@ -76,6 +82,11 @@ class RunConfig:
             )
         if self.agents < 0:
             raise SupervisorError(f"--agents must be >= 0, got {self.agents}")
+        if self.per_agent_resources and len(self.per_agent_resources) != self.agents:
+            raise SupervisorError(
+                f"--agent-resources given {len(self.per_agent_resources)} times for {self.agents} agents "
+                "(give it once for all agents, or once per agent)"
+            )
         if self.attributes and len(self.attributes) not in (1, self.agents):
             raise SupervisorError(
                 f"--attributes given {len(self.attributes)} times for {self.agents} agents "
@@ -234,7 +245,7 @@ class Supervisor:
             "--work-dir",
             str(work_dir),
             "--resources",
-            c.agent_resources,
+            c.agent_resources_of(index),
             "--attributes",
             c.agent_attributes(index),
             "--master-ping-timeout",

@@ -232,7 +232,7 @@ def table(r: dict[str, Any]) -> str:
         ("allocation cycle making the first offers (ms)", f"{r['first_offer_cycle_ms']:.1f}"),
         ("allocation cycle, all tasks running, framework revived (ms, median)", f"{r['busy_cycle_ms']:.1f}"),
         (
-            f"ACCEPT latency p50 / p99 (ms, {r['accepts']} calls, 5 tasks each)",
+            f"ACCEPT latency p50 / p99 (ms, {r['accepts']} calls of 5 tasks, {INFLIGHT} calls in flight)",
             f"{r['accept_p50_ms']:.1f} / {r['accept_p99_ms']:.1f}",
         ),
         ("time until every task is TASK_RUNNING, acks included (s)", f"{r['all_running_s']:.1f}"),
@@ -244,19 +244,28 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+WHAT = """What: the localmesos master alone (`python -m localmesos.master`) with simulated agents
+(in-process, no task processes) and one framework speaking the v1 scheduler API over real HTTP
+(aiohttp, RecordIO stream). The framework launches 5 tasks (1 cpu, 128 MB) per offer until all
+tasks run, acknowledging every update; at most 8 calls are in flight. Cycle times come from the
+master's `/metrics/snapshot` (`allocator/mesos/allocation_run_ms`); RSS from psutil."""
+
+
 def write_docs(text: str, command: str) -> None:
     path = ROOT / "docs" / "benchmarks.md"
     current = path.read_text() if path.exists() else "# Benchmarks\n"
     cpu = platform.processor() or platform.machine()
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     section = (
-        f"## localmesos\n\nMachine: {os.cpu_count()} cores ({cpu}), "
-        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d')}.\nCommand: `{command}`\n\n{text}\n"
+        f"## localmesos\n\n{WHAT}\n\nCommand: `{command}`\n\n"
+        f"Machine: {os.cpu_count()} vCPU ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}; load average at the end "
+        f"{load} (other suites shared the machine).\n\n{text}\n"
     )
     start = current.find("## localmesos\n")
     if start >= 0:
         end = current.find("\n## ", start + 1)
-        current = current[:start] + section + (current[end + 1 :] if end >= 0 else "")
+        current = current[:start] + section + ("\n" + current[end + 1 :] if end >= 0 else "")
     else:
         current = current.rstrip("\n") + "\n\n" + section
     path.write_text(current)

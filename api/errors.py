@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from model.errors import (
     Conflict,
@@ -63,7 +64,7 @@ def describe_validation_error(err: Mapping[str, Any]) -> str:
         return f"{path}: missing {kind}" if path else "request body is missing"
     if err.get("type") == "json_invalid":
         return f"request body is not valid JSON: {err.get('ctx', {}).get('error', err.get('msg'))}"
-    msg = str(err.get("msg", "invalid"))
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     return f"{path or {'body': 'request body'}.get(where, where)}: {msg}" if path or where else msg
 
 
@@ -112,8 +113,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return respond(422, "invalid request: " + "; ".join(lines), lines)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and message == "Not Found":
             message = "no such route; see /docs for the API"
-        return JSONResponse(error_body(message), status_code=exc.status_code, headers=exc.headers)
+        if exc.status_code == 405:
+            # Starlette names only the first route of the path; list every method the path has.
+            allowed = allowed_methods(app, request)
+            headers["Allow"] = ", ".join(allowed)
+            message = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        return JSONResponse(error_body(message), status_code=exc.status_code, headers=headers or None)
+
+
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)

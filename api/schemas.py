@@ -106,7 +106,15 @@ class Connection(BaseModel):
 class ScaleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    nodes: int = Field(ge=1, le=1000, strict=True, description="the new node count; grow only")
+    nodes: int = Field(ge=1, le=1000, description="the new node count; grow only")
+
+    @field_validator("nodes", mode="before")
+    @classmethod
+    def _a_number(cls, v: Any) -> Any:
+        # JSON numbers only (3 or 3.0); "3" and true are refused rather than coerced.
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError("must be an integer")
+        return v
 
 
 class DatacenterInfo(BaseModel):

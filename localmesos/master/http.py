@@ -222,6 +222,34 @@ async def legacy_state(request: web.Request) -> web.Response:
     return web.json_response(operator_api.legacy_state(request.app[MASTER_KEY]))
 
 
+async def legacy_slaves(request: web.Request) -> web.Response:
+    return web.json_response(operator_api.legacy_slaves(request.app[MASTER_KEY]))
+
+
+async def legacy_frameworks(request: web.Request) -> web.Response:
+    return web.json_response(operator_api.legacy_frameworks(request.app[MASTER_KEY]))
+
+
+async def legacy_tasks(request: web.Request) -> web.Response:
+    return web.json_response(operator_api.legacy_tasks(request.app[MASTER_KEY]))
+
+
+async def legacy_teardown(request: web.Request) -> web.Response:
+    """`POST /master/teardown` with form field `frameworkId`."""
+    master = request.app[MASTER_KEY]
+    if request.method != "POST":
+        return _text(405, headers={"Allow": "POST"})
+    form = await request.post()
+    fid = form.get("frameworkId")
+    if not isinstance(fid, str):
+        return _text(400, "Missing 'frameworkId' query parameter in the request body")
+    framework = master.frameworks.get(fid)
+    if framework is None:
+        return _text(400, f"No framework found with specified ID: {fid}")
+    master.remove_framework(framework)
+    return _text(200)
+
+
 async def metrics(request: web.Request) -> web.Response:
     """A few of Mesos' `/metrics/snapshot` keys (names as in Mesos)."""
     master = request.app[MASTER_KEY]
@@ -311,6 +339,10 @@ def make_app(master: Master) -> web.Application:
     app.router.add_get("/master/state", legacy_state)
     app.router.add_get("/state", legacy_state)
     app.router.add_get("/master/state.json", legacy_state)
+    app.router.add_get("/master/slaves", legacy_slaves)
+    app.router.add_get("/master/frameworks", legacy_frameworks)
+    app.router.add_get("/master/tasks", legacy_tasks)
+    app.router.add_route("*", "/master/teardown", legacy_teardown)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics/snapshot", metrics)
     app.router.add_get("/master/health", health)

@@ -361,6 +361,10 @@ class Master:
         """
         framework = self.frameworks.get(framework_id)
         if framework is None:
+            agent = self.agents.get(agent_id)
+            if agent is not None and framework_id in self.removed_framework_ids:
+                # The framework is gone for good: its tasks must not linger on the agent.
+                agent.link.send("shutdown_framework", {"framework_id": {"value": framework_id}})
             return
         task_id = id_of(status.get("task_id")) or ""
         task = framework.tasks.get(task_id)

@@ -328,3 +328,28 @@ def legacy_state(master: Master) -> JsonDict:
         "orphan_tasks": [],
         "unregistered_frameworks": [],
     }
+
+
+def legacy_slaves(master: Master) -> JsonDict:
+    return {
+        "slaves": [_legacy_agent(a) for a in master.agents.values()],
+        "recovered_slaves": [{"id": i} for i in sorted(master.recovered_agent_ids)],
+    }
+
+
+def legacy_frameworks(master: Master) -> JsonDict:
+    return {
+        "frameworks": [_legacy_framework(master, f) for f in master.frameworks.values()],
+        "completed_frameworks": [_legacy_framework(master, f) for f in master.completed_frameworks],
+        "unregistered_frameworks": [],
+    }
+
+
+def legacy_tasks(master: Master) -> JsonDict:
+    tasks = [
+        _legacy_task(t)
+        for f in master.frameworks.values()
+        for group in (f.tasks.values(), f.unreachable_tasks.values(), f.completed_tasks)
+        for t in group
+    ]
+    return {"tasks": tasks}

@@ -139,3 +139,23 @@ async def test_legacy_state_and_health(master) -> None:
             assert state["leader"] == state["pid"]
         async with s.get(master.base + "/health") as r:
             assert r.status == 200
+
+
+async def test_legacy_slaves_frameworks_tasks_and_teardown(master) -> None:
+    sub = await subscribe(master.scheduler_url)
+    try:
+        async with aiohttp.ClientSession() as s:
+            async with s.get(master.base + "/master/slaves") as r:
+                slaves = (await r.json())["slaves"]
+            assert len(slaves) == 2 and slaves[0]["unreserved_resources_full"][0]["role"] == "*"
+            async with s.get(master.base + "/master/frameworks") as r:
+                assert [f["id"] for f in (await r.json())["frameworks"]] == [sub.framework_id]
+            async with s.get(master.base + "/master/tasks") as r:
+                assert (await r.json()) == {"tasks": []}
+            async with s.post(master.base + "/master/teardown", data={"frameworkId": "nope"}) as r:
+                assert (r.status, await r.text()) == (400, "No framework found with specified ID: nope")
+            async with s.post(master.base + "/master/teardown", data={"frameworkId": sub.framework_id}) as r:
+                assert r.status == 200
+        await sub.closed()
+    finally:
+        await sub.close()

@@ -336,7 +336,16 @@ MESSAGES: dict[str, dict[str, F]] = {
         "update_framework": msg("UpdateFramework"),
     },
     "master.Teardown": {"framework_id": msg("ID", r=True)},
-    "master.Call": {"type": enum("master.Call.Type"), "teardown": msg("master.Teardown")},
+    "master.Resources": {"agent_id": msg("ID", r=True), "resources": msg("Resource", rep=True)},
+    "master.Volumes": {"agent_id": msg("ID", r=True), "volumes": msg("Resource", rep=True)},
+    "master.Call": {
+        "type": enum("master.Call.Type"),
+        "teardown": msg("master.Teardown"),
+        "reserve_resources": msg("master.Resources"),
+        "unreserve_resources": msg("master.Resources"),
+        "create_volumes": msg("master.Volumes"),
+        "destroy_volumes": msg("master.Volumes"),
+    },
 }
 
 

@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from localmesos.jsonmap import ConversionError, id_of, parse_message
-from localmesos.master import operator_api, scheduler_api
+from localmesos.master import operator_api, operator_ops, scheduler_api
 from localmesos.master.agents import HttpAgentLink
 from localmesos.master.master import Master, SubscribeError
 from localmesos.master.state import VERSION, JsonDict
@@ -200,6 +200,12 @@ async def operator(request: web.Request) -> web.StreamResponse:
             return _text(400, "No framework found with specified ID")
         master.remove_framework(framework)
         return _text(200)
+    if kind in operator_ops.BODY_KEY:
+        try:
+            operator_ops.apply(master, call)
+        except operator_ops.OperatorError as exc:
+            return _text(exc.status, exc.text)
+        return _text(202)
     build = builders.get(str(kind))
     if build is None:
         return _text(501, f"Operator call {kind} is not supported by localmesos")

@@ -159,3 +159,66 @@ async def test_legacy_slaves_frameworks_tasks_and_teardown(master) -> None:
         await sub.closed()
     finally:
         await sub.close()
+
+
+async def test_operator_reserve_create_destroy_unreserve(master) -> None:
+    sub = await subscribe(master.scheduler_url)
+    try:
+        agent_id = (await sub.offers())[0]["agent_id"]
+        dyn = [{"type": "DYNAMIC", "role": "db", "principal": "ops"}]
+        disk = scalar("disk", 512, reservations=dyn)
+        vol = {
+            **disk,
+            "disk": {
+                "persistence": {"id": "ops-vol", "principal": "ops"},
+                "volume": {"mode": "RW", "container_path": "data"},
+            },
+        }
+        calls = [
+            (
+                {
+                    "type": "RESERVE_RESOURCES",
+                    "reserve_resources": {"agent_id": agent_id, "resources": [disk]},
+                },
+                202,
+            ),
+            (
+                {
+                    "type": "RESERVE_RESOURCES",
+                    "reserve_resources": {
+                        "agent_id": agent_id,
+                        "resources": [scalar("cpus", 64, reservations=dyn)],
+                    },
+                },
+                409,
+            ),
+            ({"type": "CREATE_VOLUMES", "create_volumes": {"agent_id": agent_id, "volumes": [vol]}}, 202),
+            (
+                {
+                    "type": "UNRESERVE_RESOURCES",
+                    "unreserve_resources": {"agent_id": agent_id, "resources": [vol]},
+                },
+                400,
+            ),
+        ]
+        for body, status in calls:
+            assert (await op(master, body))[0] == status, body
+        offer = None
+        while offer is None or offer["agent_id"] != agent_id:
+            offer = (await sub.offers())[0]
+        assert any(
+            (r.get("disk") or {}).get("persistence", {}).get("id") == "ops-vol" for r in offer["resources"]
+        )
+        for body in (
+            {"type": "DESTROY_VOLUMES", "destroy_volumes": {"agent_id": agent_id, "volumes": [vol]}},
+            {
+                "type": "UNRESERVE_RESOURCES",
+                "unreserve_resources": {"agent_id": agent_id, "resources": [disk]},
+            },
+        ):
+            assert (await op(master, body))[0] == 202, body
+        _, state = await op(master, {"type": "GET_AGENTS"})
+        agent = next(a for a in state["get_agents"]["agents"] if a["agent_info"]["id"] == agent_id)
+        assert not any(r.get("reservations") for r in agent["total_resources"])
+    finally:
+        await sub.close()

@@ -102,6 +102,7 @@ class Sidecar:
                 return code
             exited.cancel()
             self.state.phase = "stopping"
+            self.state.status.invalidate()
             watcher.cancel()
             log.info("SIGTERM: draining and stopping Cassandra (grace %.0f s)", node.kill_grace_period_s)
             result = await self.process.stop(node.kill_grace_period_s)

@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from sidecar.config import NodePaths
-from sidecar.http import CqlProbe, Readiness, SidecarState, StatusSource, build_app
+from sidecar.http import (
+    CHANGING_TTL_S,
+    STABLE_TTL_S,
+    CqlProbe,
+    Readiness,
+    SidecarState,
+    StatusSource,
+    build_app,
+    status_ttl,
+)
 from sidecar.nodetool import Nodetool
 from tests.sidecar.harness import node_config
 
@@ -29,8 +39,15 @@ class FakeProbe(CqlProbe):
         return self.answer
 
 
+class Clock:
+    now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def make_state(
-    tmp_path: Path, alive: bool, nodetool_ok: bool, probe: Readiness
+    tmp_path: Path, alive: bool, nodetool_ok: bool, probe: Readiness, clock: Clock | None = None
 ) -> tuple[SidecarState, list[str]]:
     calls: list[str] = []
 
@@ -50,7 +67,7 @@ def make_state(
         process_alive=lambda: alive,
         process_pid=lambda: 4242 if alive else None,
         probe=FakeProbe(probe),
-        status=StatusSource(node, Nodetool(paths, node.ports.jmx, runner=runner)),
+        status=StatusSource(node, Nodetool(paths, node.ports.jmx, runner=runner), clock or Clock()),
         phase="running" if alive else "waiting-for-seeds",
     )
     return state, calls
@@ -104,3 +121,34 @@ async def test_no_process(tmp_path: Path) -> None:
             assert r.status == 503, path
         assert (await (await client.get("/health")).json())["phase"] == "waiting-for-seeds"
     assert calls == []
+
+
+async def test_status_is_cached_long_only_while_nothing_changes(tmp_path: Path) -> None:
+    clock = Clock()
+    state, calls = make_state(tmp_path, True, True, Readiness(True, "CQL answers"), clock)
+    async with TestClient(TestServer(build_app(state))) as client:
+        assert (await (await client.get("/status")).json())["age_s"] == 0.0
+        assert len(calls) == 3
+        # The fixture's ring has a DN peer: things are changing, so only 5 s of caching.
+        clock.now += 4
+        assert (await (await client.get("/status")).json())["age_s"] == 4.0
+        clock.now += 2
+        await client.get("/status")
+        assert len(calls) == 6
+        state.status.invalidate()  # what a stop does
+        await client.get("/status")
+        assert len(calls) == 9
+
+
+@pytest.mark.parametrize(
+    ("status", "ttl"),
+    [
+        ({"mode": "NORMAL", "ring": [{"state": "UN"}, {"state": "UN"}]}, STABLE_TTL_S),
+        ({"mode": "NORMAL", "ring": [{"state": "UN"}, {"state": "DN"}]}, CHANGING_TTL_S),
+        ({"mode": "NORMAL", "ring": [{"state": "UN"}, {"state": "UJ"}]}, CHANGING_TTL_S),
+        ({"mode": "JOINING", "ring": [{"state": "UJ"}]}, CHANGING_TTL_S),
+        ({"mode": "DRAINED", "ring": []}, CHANGING_TTL_S),
+    ],
+)
+def test_status_ttl(status: dict[str, object], ttl: float) -> None:
+    assert status_ttl(status) == ttl

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from model.node_config import ENV_VAR
 from tests.sidecar.harness import ROOT, SeedsServer, node_config, run_sidecar, wait_until
@@ -98,3 +99,18 @@ def test_java_home_of_a_newer_jdk_is_refused(tmp_path: Path) -> None:
     r = _run(config.to_env(), tmp_path)
     assert r.returncode == 2
     assert "is Java 25: Cassandra 5.0 needs Java 17" in r.stderr
+
+
+@pytest.mark.cassandra
+def test_cassandra_failing_to_start_ends_the_task_with_its_exit_code(tmp_path: Path) -> None:
+    seeds = SeedsServer()
+    try:
+        seeds.set("node-0", is_seed=True, seeds=[])
+        # Cassandra rejects unknown yaml keys at start-up (reference §2.5).
+        config = node_config(seeds.url, cassandra_yaml={"no_such_setting": 1})
+        r = _run(config.to_env(), tmp_path)
+        assert r.returncode == 3, r.stdout[-2000:] + r.stderr[-2000:]
+        assert "Invalid yaml" in r.stdout and "no_such_setting" in r.stdout
+        assert "Cassandra exited on its own with 3: task exit 3" in r.stderr
+    finally:
+        seeds.close()

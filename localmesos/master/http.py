@@ -191,6 +191,8 @@ async def operator(request: web.Request) -> web.StreamResponse:
         "GET_ROLES": lambda: {"roles": _roles(master)},
         "GET_OPERATIONS": lambda: {},
     }
+    if kind == "SUBSCRIBE":
+        return await _operator_stream(request, master)
     if kind == "TEARDOWN":
         body = call.get("teardown")
         if body is None:
@@ -210,6 +212,44 @@ async def operator(request: web.Request) -> web.StreamResponse:
     if build is None:
         return _text(501, f"Operator call {kind} is not supported by localmesos")
     return web.json_response({"type": kind, kind.lower(): build()})
+
+
+async def _operator_stream(request: web.Request, master: Master) -> web.StreamResponse:
+    stream = HttpStream()
+    response = web.StreamResponse(status=200, headers={"Content-Type": JSON})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+
+    def observe(kind: str, obj: Any) -> None:
+        event = operator_api.stream_event(master, kind, obj)
+        if event is not None:
+            stream.send(event)
+
+    stream.send(
+        {
+            "type": "SUBSCRIBED",
+            "subscribed": {
+                "get_state": operator_api.get_state(master),
+                "heartbeat_interval_seconds": float(master.config.heartbeat_interval),
+            },
+        }
+    )
+    stream.send({"type": "HEARTBEAT"})
+    master.observers.append(observe)
+    beat = asyncio.get_running_loop().create_task(_heartbeats(stream, master.config.heartbeat_interval))
+    try:
+        while True:
+            data = await stream.queue.get()
+            if data is None:
+                break
+            await response.write(data)
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        beat.cancel()
+        stream.closed = True
+        master.observers.remove(observe)
+    return response
 
 
 def _roles(master: Master) -> list[JsonDict]:

@@ -66,6 +66,8 @@ class Master:
         self.allocation_offers = 0
         self.on_registry_change: Callable[[], None] = lambda: None
         self.on_agent_removed: Callable[[Agent], None] = lambda agent: None
+        # Operator event stream subscribers: called with (event type, object).
+        self.observers: list[Callable[[str, Any], None]] = []
 
     # ------------------------------------------------------------------ helpers
 
@@ -75,6 +77,10 @@ class Master:
     def send(self, framework: Framework, event: JsonDict) -> None:
         if framework.sink is not None and framework.connected:
             framework.sink.send(event)
+
+    def notify(self, kind: str, obj: Any) -> None:
+        for observer in list(self.observers):
+            observer(kind, obj)
 
     def request_allocation(self) -> None:
         self._wake.set()
@@ -102,6 +108,7 @@ class Master:
         if fid is not None and fid in self.removed_framework_ids:
             raise SubscribeError("Framework has been removed")
         framework = self.frameworks.get(fid) if fid is not None else None
+        added = False
         if framework is not None:
             if framework.principal != info.get("principal") and not framework.recovered:
                 raise SubscribeError("Changing framework's principal is not allowed.")
@@ -126,6 +133,7 @@ class Master:
             info["id"] = {"value": fid}
             framework = Framework(id=fid, info=info, registered_time=now)
             self.frameworks[fid] = framework
+            added = True
         framework.info["id"] = {"value": framework.id}
         framework.suppressed = set(suppressed)
         framework.offer_constraints = sub.get("offer_constraints")
@@ -136,6 +144,7 @@ class Master:
         framework.unregistered_time = None
         sink.send(events.subscribed(framework.id, self.config.heartbeat_interval, self.master_info()))
         sink.send(events.heartbeat())
+        self.notify("FRAMEWORK_ADDED" if added else "FRAMEWORK_UPDATED", framework)
         self.request_allocation()
         return framework
 
@@ -152,6 +161,7 @@ class Master:
         timeout = float(framework.info.get("failover_timeout") or 0.0)
         loop = asyncio.get_running_loop()
         framework.failover_timer = loop.call_later(max(timeout, 0.0), self._failover_expired, framework.id)
+        self.notify("FRAMEWORK_UPDATED", framework)
 
     def _failover_expired(self, framework_id: str) -> None:
         framework = self.frameworks.get(framework_id)
@@ -196,6 +206,7 @@ class Master:
         self.frameworks.pop(framework.id, None)
         self.completed_frameworks.append(framework)
         self.removed_framework_ids.add(framework.id)
+        self.notify("FRAMEWORK_REMOVED", framework)
         for key in [k for k in self.filters if k[0] == framework.id]:
             del self.filters[key]
 
@@ -340,6 +351,7 @@ class Master:
         framework.tasks[task.task_id] = task
         agent.tasks.add((framework.id, task.task_id))
         agent.used = agent.used + task.resources
+        self.notify("TASK_ADDED", task)
 
     def _release(self, task: Task) -> None:
         """A task reached a terminal state: its resources go back to the allocator."""
@@ -382,6 +394,7 @@ class Master:
             if framework.connected:
                 task.status_update_state = status["state"]
                 task.status_update_uuid = status.get("uuid")
+            self.notify("TASK_UPDATED", task)
         self.send(framework, events.update(status))
 
     def acknowledge(self, framework: Framework, body: JsonDict) -> None:
@@ -527,6 +540,7 @@ class Master:
         )
         self.agents[agent_id] = agent
         self.recovered_agent_ids.discard(agent_id)
+        self.notify("AGENT_ADDED", agent)
         self._adopt_tasks(agent, body.get("tasks") or [], was_unreachable, now)
         self.on_registry_change()
         self.request_allocation()
@@ -606,6 +620,7 @@ class Master:
             task.statuses.append(status)
             framework.completed_tasks.append(task)
             self.send(framework, events.update(status))
+            self.notify("TASK_UPDATED", task)
 
     def mark_unreachable(self, agent: Agent, message: str = "health check timed out") -> None:
         """Missed pings (§7.7): TASK_UNREACHABLE/TASK_LOST, FAILURE, offers rescinded."""
@@ -630,8 +645,10 @@ class Master:
             status = events.master_status(tid, state, "REASON_AGENT_REMOVED", message, now, agent.id, extra)
             task.statuses.append(status)
             self.send(framework, events.update(status))
+            self.notify("TASK_UPDATED", task)
         for framework in self.frameworks.values():
             self.send(framework, events.failure(agent.id))
+        self.notify("AGENT_REMOVED", agent)
         self.on_agent_removed(agent)
         self.on_registry_change()
 

@@ -353,3 +353,41 @@ def legacy_tasks(master: Master) -> JsonDict:
         for t in group
     ]
     return {"tasks": tasks}
+
+
+def _without(d: JsonDict, *keys: str) -> JsonDict:
+    return {k: v for k, v in d.items() if k not in keys}
+
+
+def stream_event(master: Master, kind: str, obj: Any) -> JsonDict | None:
+    """An operator event stream record (§6.3); offers and allocations are never included."""
+    if kind == "TASK_ADDED":
+        return {"type": kind, "task_added": {"task": task_json(obj)}}
+    if kind == "TASK_UPDATED":
+        status = dict(obj.latest_status or {})
+        status.pop("data", None)
+        return {
+            "type": kind,
+            "task_updated": {
+                "framework_id": {"value": obj.framework_id},
+                "status": status,
+                "state": obj.state,
+            },
+        }
+    if kind == "AGENT_ADDED":
+        agent = _without(agent_json(obj), "allocated_resources", "offered_resources")
+        return {"type": kind, "agent_added": {"agent": agent}}
+    if kind == "AGENT_REMOVED":
+        return {"type": kind, "agent_removed": {"agent_id": {"value": obj.id}}}
+    if kind in ("FRAMEWORK_ADDED", "FRAMEWORK_UPDATED"):
+        fw = _without(
+            framework_json(master, obj),
+            "offers",
+            "allocated_resources",
+            "offered_resources",
+            "offer_constraints",
+        )
+        return {"type": kind, kind.lower(): {"framework": fw}}
+    if kind == "FRAMEWORK_REMOVED":
+        return {"type": kind, "framework_removed": {"framework_info": obj.info}}
+    return None

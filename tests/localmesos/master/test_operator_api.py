@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiohttp
@@ -222,3 +223,56 @@ async def test_operator_reserve_create_destroy_unreserve(master) -> None:
         assert not any(r.get("reservations") for r in agent["total_resources"])
     finally:
         await sub.close()
+
+
+async def test_operator_event_stream(master) -> None:
+    from tests.localmesos.master.rawhttp import RecordIO
+
+    async with aiohttp.ClientSession() as s:
+        resp = await s.post(master.base + "/api/v1", data=json.dumps({"type": "SUBSCRIBE"}), headers=JSON)
+        assert resp.status == 200 and resp.headers["Content-Type"] == "application/json"
+        decoder = RecordIO()
+        seen: list[dict] = []
+
+        async def until(kind: str) -> dict:
+            while True:
+                for e in seen:
+                    if e["type"] == kind:
+                        seen.remove(e)
+                        return e
+                chunk = await asyncio.wait_for(resp.content.readany(), 5)
+                seen.extend(json.loads(r) for r in decoder.feed(chunk))
+
+        subscribed = await until("SUBSCRIBED")
+        assert len(subscribed["subscribed"]["get_state"]["get_agents"]["agents"]) == 2
+        await until("HEARTBEAT")
+        sub = await subscribe(master.scheduler_url)
+        try:
+            added = await until("FRAMEWORK_ADDED")
+            assert added["framework_added"]["framework"]["framework_info"]["id"]["value"] == sub.framework_id
+            offer = (await sub.offers())[0]
+            task = {
+                "name": "t",
+                "task_id": {"value": "t"},
+                "agent_id": offer["agent_id"],
+                "resources": [scalar("cpus", 1)],
+                "command": {"value": "sleep 1"},
+            }
+            await sub.call(
+                {
+                    "type": "ACCEPT",
+                    "accept": {
+                        "offer_ids": [offer["id"]],
+                        "operations": [{"type": "LAUNCH", "launch": {"task_infos": [task]}}],
+                    },
+                }
+            )
+            assert (await until("TASK_ADDED"))["task_added"]["task"]["task_id"] == {"value": "t"}
+            updated = await until("TASK_UPDATED")
+            assert updated["task_updated"]["state"] == "TASK_STARTING"
+            await sub.call({"type": "TEARDOWN"})
+            removed = await until("FRAMEWORK_REMOVED")
+            assert removed["framework_removed"]["framework_info"]["id"]["value"] == sub.framework_id
+        finally:
+            await sub.close()
+            resp.close()

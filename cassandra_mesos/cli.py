@@ -36,6 +36,24 @@ def scheduler(
     run(cfg)
 
 
+@app.command()
+def up(
+    work_dir: Annotated[
+        Path | None, typer.Option("--work-dir", help="new or empty dir for state, logs (default: temp)")
+    ] = None,
+    api_port: Annotated[int, typer.Option("--api-port", help="REST API port (0: any free port)")] = 9000,
+    mesos_port: Annotated[int, typer.Option("--mesos-port", help="localmesos master port (0: any)")] = 5050,
+    zk_port: Annotated[int, typer.Option("--zk-port", help="ZooKeeper port (0: any)")] = 2181,
+    agents: Annotated[int, typer.Option("--agents", help="localmesos agents")] = 3,
+    nodes: Annotated[int, typer.Option("--nodes", help="nodes of the cluster to create (0: none)")] = 3,
+    cluster: Annotated[str, typer.Option("--cluster", help="name of the cluster to create")] = "demo",
+) -> None:
+    """ZooKeeper, localmesos, the scheduler and a Cassandra cluster, in the foreground; Ctrl-C stops all."""
+    from cassandra_mesos.up import run_up
+
+    raise typer.Exit(run_up(work_dir, api_port, mesos_port, zk_port, agents, nodes, cluster))
+
+
 # cluster, plan, node, connection: clients of the REST API.
 register_api_commands(app)
 

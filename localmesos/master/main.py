@@ -36,11 +36,22 @@ def parse_args(argv: Sequence[str] | None = None) -> MasterConfig:
     p.add_argument("--heartbeat-interval", type=float, default=15.0)
     p.add_argument("--agent-ping-timeout", type=float, default=15.0)
     p.add_argument("--max-agent-ping-timeouts", type=int, default=5)
+    p.add_argument(
+        "--agent-reregister-timeout",
+        type=float,
+        default=600.0,
+        help="seconds a recovered agent has to re-register after a master restart",
+    )
     p.add_argument("--simulated-agents", type=int, default=0)
     p.add_argument("--simulated-resources", default=MasterConfig.simulated_resources)
     p.add_argument("--ready-file", default=None)
     a = p.parse_args(argv)
-    for name in ("allocation_interval", "heartbeat_interval", "agent_ping_timeout"):
+    for name in (
+        "allocation_interval",
+        "heartbeat_interval",
+        "agent_ping_timeout",
+        "agent_reregister_timeout",
+    ):
         if getattr(a, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive")
     if a.max_agent_ping_timeouts < 1 or a.simulated_agents < 0 or not 0 <= a.port < 65536:
@@ -57,6 +68,7 @@ def parse_args(argv: Sequence[str] | None = None) -> MasterConfig:
         heartbeat_interval=a.heartbeat_interval,
         agent_ping_timeout=a.agent_ping_timeout,
         max_agent_ping_timeouts=a.max_agent_ping_timeouts,
+        agent_reregister_timeout=a.agent_reregister_timeout,
         simulated_agents=a.simulated_agents,
         simulated_resources=a.simulated_resources,
         ready_file=a.ready_file,
@@ -93,6 +105,7 @@ async def run_master(config: MasterConfig, stop: asyncio.Event | None = None) ->
     sockets = getattr(server, "sockets", None) or []
     master.port = sockets[0].getsockname()[1] if sockets else config.port
     loops = [asyncio.create_task(master.allocation_loop()), asyncio.create_task(liveness_loop(master))]
+    asyncio.get_running_loop().call_later(config.agent_reregister_timeout, master.forget_recovered_agents)
     if config.simulated_agents:
         links = simulated.start(master, config.simulated_agents, config.simulated_resources)
         loops.append(asyncio.create_task(simulated.retry_loop(links, SIMULATED_RETRY_SECONDS)))

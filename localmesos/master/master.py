@@ -652,6 +652,13 @@ class Master:
         self.on_agent_removed(agent)
         self.on_registry_change()
 
+    def forget_recovered_agents(self) -> None:
+        """`--agent_reregister_timeout` passed: agents that did not come back are no longer waited for."""
+        if self.recovered_agent_ids:
+            log.warning("agents %s did not re-register in time", sorted(self.recovered_agent_ids))
+            self.recovered_agent_ids.clear()
+            self.on_registry_change()
+
     def checkpoint(self, agent: Agent) -> None:
         agent.link.send("checkpoint_resources", {"resources": agent.checkpointed})
 

@@ -41,6 +41,7 @@ class MasterConfig:
     heartbeat_interval: float = 15.0
     agent_ping_timeout: float = 15.0
     max_agent_ping_timeouts: int = 5
+    agent_reregister_timeout: float = 600.0
     simulated_agents: int = 0
     simulated_resources: str = "cpus:4;mem:8192;disk:65536;ports:[31000-32000]"
     ready_file: str | None = None

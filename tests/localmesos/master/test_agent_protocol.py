@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -273,3 +274,32 @@ async def test_resources_come_back_when_latest_state_is_terminal_before_acks(env
         assert reply["state"] == "TASK_RUNNING"  # the last *forwarded* state, as Mesos answers
     finally:
         await sub.close()
+
+
+async def test_recovered_agents_get_no_reconcile_answer_until_their_reregister_timeout(tmp_path) -> None:
+    import aiohttp
+
+    (tmp_path / "master").mkdir()
+    (tmp_path / "master" / "registry.json").write_text(json.dumps({"agents": [{"id": "old-agent"}]}))
+    m = await start_master(tmp_path, agent_reregister_timeout=1.0)
+    try:
+        async with aiohttp.ClientSession() as s, s.get(m.base + "/master/state") as r:
+            assert (await r.json())["recovered_slaves"] == [{"id": "old-agent"}]
+        sub = await subscribe(m.scheduler_url)
+        try:
+            call = {
+                "type": "RECONCILE",
+                "reconcile": {"tasks": [{"task_id": {"value": "t"}, "agent_id": {"value": "old-agent"}}]},
+            }
+            reply = None
+            while reply is None:
+                assert await sub.call(call) == (202, "")
+                with contextlib.suppress(TimeoutError):
+                    reply = (await sub.next("UPDATE", timeout=0.3))["update"]["status"]
+            async with aiohttp.ClientSession() as s, s.get(m.base + "/master/state") as r:
+                assert (await r.json())["recovered_slaves"] == []  # no answer while it was recovering
+            assert (reply["state"], reply["message"]) == ("TASK_UNKNOWN", "Reconciliation: Task is unknown")
+        finally:
+            await sub.close()
+    finally:
+        await stop_master(m)

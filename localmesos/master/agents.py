@@ -62,10 +62,14 @@ class HttpAgentLink:
 async def liveness_loop(master: Master) -> None:
     """Ping every process agent each `agent_ping_timeout`; too many misses ⇒ unreachable (§7.7)."""
     config = master.config
+    loop = asyncio.get_running_loop()
+    tick = loop.time()
     while True:
-        await asyncio.sleep(config.agent_ping_timeout)
+        # A fixed period, whatever the pings take: agents expect one within their own timeout.
+        tick = max(tick + config.agent_ping_timeout, loop.time())
+        await asyncio.sleep(max(0.0, tick - loop.time()))
         agents = [a for a in master.agents.values() if not a.link.simulated]
-        results = await asyncio.gather(*(a.link.ping(config.agent_ping_timeout) for a in agents))
+        results = await asyncio.gather(*(a.link.ping(config.agent_ping_timeout * 0.9) for a in agents))
         for agent, ok in zip(agents, results, strict=True):
             if master.agents.get(agent.id) is not agent:
                 continue  # re-registered or removed meanwhile

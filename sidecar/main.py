@@ -22,7 +22,7 @@ import httpx
 from model.errors import InvalidInput
 from model.node_config import NodeConfig
 from sidecar.cassandra_process import CassandraProcess, task_exit_code
-from sidecar.config import NodePaths, Seeds, dump_yaml, render
+from sidecar.config import NodePaths, Seeds, dump_yaml, jvm_command, render
 from sidecar.config import cassandra_yaml as yaml_of
 from sidecar.files import prepare_dirs, write_atomically, write_config
 from sidecar.http import CqlProbe, SidecarState, StatusSource, build_app, serve
@@ -34,6 +34,7 @@ log = logging.getLogger("sidecar")
 
 EXIT_BAD_CONFIG = 2
 EXIT_NO_SEEDS = 3
+EXIT_NO_API = 4
 
 
 class Sidecar:
@@ -41,9 +42,7 @@ class Sidecar:
         self.node = node
         self.paths = paths
         self.nodetool = Nodetool(paths, node.ports.jmx)
-        self.process = CassandraProcess(
-            render(node, Seeds(True, ()), paths).command, paths.sandbox, self.nodetool
-        )
+        self.process = CassandraProcess(jvm_command(node, paths), paths.sandbox, self.nodetool)
         self.state = SidecarState(
             node=node,
             process_alive=lambda: self.process.alive,
@@ -63,7 +62,12 @@ class Sidecar:
     async def run(self, stop: asyncio.Event, seeds_client: SeedsClient) -> int:
         node = self.node
         prepare_dirs(self.paths)
-        stop_server = await serve(build_app(self.state), node.listen_address, node.ports.sidecar)
+        try:
+            stop_server = await serve(build_app(self.state), node.listen_address, node.ports.sidecar)
+        except OSError as e:
+            # Port taken or listen_address not an address of this agent: nothing can work.
+            log.error("cannot serve the sidecar API on %s:%d: %s", node.listen_address, node.ports.sidecar, e)
+            return EXIT_NO_API
         log.info("sidecar API on http://%s:%d", node.listen_address, node.ports.sidecar)
         watcher: asyncio.Task[None] | None = None
         try:

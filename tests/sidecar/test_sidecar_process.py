@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -114,3 +115,14 @@ def test_cassandra_failing_to_start_ends_the_task_with_its_exit_code(tmp_path: P
         assert "Cassandra exited on its own with 3: task exit 3" in r.stderr
     finally:
         seeds.close()
+
+
+def test_sidecar_port_taken_exits_4_with_the_reason(tmp_path: Path) -> None:
+    config = node_config("http://127.0.0.1:1")
+    with socket.socket() as taken:
+        taken.bind((config.listen_address, config.ports.sidecar))
+        taken.listen()
+        r = _run(config.to_env(), tmp_path)
+    assert r.returncode == 4
+    assert f"cannot serve the sidecar API on {config.listen_address}:{config.ports.sidecar}" in r.stderr
+    assert "Traceback" not in r.stderr

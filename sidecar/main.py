@@ -33,8 +33,8 @@ from sidecar.seeds import SeedsClient, SeedsUnavailable, watch_seeds
 log = logging.getLogger("sidecar")
 
 EXIT_BAD_CONFIG = 2
-EXIT_NO_SEEDS = 3
-EXIT_NO_API = 4
+EXIT_NO_SEEDS = 75  # EX_TEMPFAIL: a relaunch may succeed; 3 is Cassandra's own start-up failure
+EXIT_NO_API = 71  # EX_OSERR
 
 
 class Sidecar:

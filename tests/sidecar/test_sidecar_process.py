@@ -52,13 +52,13 @@ def test_missing_cassandra_lib_exits_2(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
 
 
-def test_no_usable_seeds_in_time_exits_3_with_the_reason(tmp_path: Path) -> None:
+def test_no_usable_seeds_in_time_exits_75_with_the_reason(tmp_path: Path) -> None:
     seeds = SeedsServer()
     try:
         seeds.set("node-0", is_seed=False, seeds=[])
         config = node_config(seeds.url, seeds_wait_s=2.0)
         r = _run(config.to_env(), tmp_path)
-        assert r.returncode == 3, r.stderr
+        assert r.returncode == 75, r.stderr
         assert "no usable seeds after 2 s: not a seed and no seeds known yet" in r.stderr
         assert not (tmp_path / "cassandra-conf" / "cassandra.yaml").exists()
     finally:
@@ -117,12 +117,12 @@ def test_cassandra_failing_to_start_ends_the_task_with_its_exit_code(tmp_path: P
         seeds.close()
 
 
-def test_sidecar_port_taken_exits_4_with_the_reason(tmp_path: Path) -> None:
+def test_sidecar_port_taken_exits_71_with_the_reason(tmp_path: Path) -> None:
     config = node_config("http://127.0.0.1:1")
     with socket.socket() as taken:
         taken.bind((config.listen_address, config.ports.sidecar))
         taken.listen()
         r = _run(config.to_env(), tmp_path)
-    assert r.returncode == 4
+    assert r.returncode == 71
     assert f"cannot serve the sidecar API on {config.listen_address}:{config.ports.sidecar}" in r.stderr
     assert "Traceback" not in r.stderr

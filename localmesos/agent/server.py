@@ -34,6 +34,7 @@ from localmesos.agent.statuses import (
     terminal_state,
 )
 from localmesos.agent.taskenv import task_environment
+from localmesos.agent.updates import UpdateStreams
 
 log = logging.getLogger("localmesos.agent")
 
@@ -70,7 +71,7 @@ class Agent:
         self.need_register.set()
         self.registered = asyncio.Event()
         self.wake_updates = asyncio.Event()
-        self.retry: dict[tuple[str, str], tuple[str, float, float]] = {}  # key -> (uuid, next_at, backoff)
+        self.streams = UpdateStreams(flags.status_update_retry, flags.status_update_retry_max)
         self.port = flags.port
         self.session: aiohttp.ClientSession | None = None
         self.background: list[asyncio.Task[None]] = []
@@ -184,27 +185,11 @@ class Agent:
             self.wake_updates.clear()
             if self.partitioned or not self.registered.is_set() or self.need_register.is_set():
                 continue
-            now = self.clock()
             sends: list[Awaitable[None]] = []
-            for key, record in list(self.records.items()):
-                if not record.pending or record.silent:
-                    self.retry.pop(key, None)
-                    continue
-                head = record.pending[0]
-                entry = self.retry.get(key)
-                if entry is None or entry[0] != head["uuid"]:
-                    self.retry[key] = (
-                        head["uuid"],
-                        now + self.flags.status_update_retry,
-                        self.flags.status_update_retry,
-                    )
-                elif now >= entry[1]:
-                    backoff = next_backoff(entry[2], self.flags.status_update_retry_max)
-                    self.retry[key] = (head["uuid"], now + backoff, backoff)
-                    log.info("retrying unacknowledged %s for task %s", head["state"], record.task_id)
-                else:
-                    continue
-                sends.append(self._send_update(record, head))
+            for record, update, is_retry in self.streams.due(list(self.records.values()), self.clock()):
+                if is_retry:
+                    log.info("retrying unacknowledged %s for task %s", update["state"], record.task_id)
+                sends.append(self._send_update(record, update))
             if sends:
                 await asyncio.gather(*sends)
 
@@ -213,7 +198,7 @@ class Agent:
             record.completed = True
             record.save()
             self.records.pop(record.key, None)
-            self.retry.pop(record.key, None)
+            self.streams.forget(record.key)
 
     # ------------------------------------------------------------------ registration and liveness
 
@@ -261,7 +246,7 @@ class Agent:
                     self._adopt_agent_id(id_value(data["agent_id"]))
                     self.last_ping = self.clock()
                     self.need_register.clear()
-                    self.retry.clear()  # resend unacknowledged heads to the (maybe new) master now
+                    self.streams.resend_all()
                     first = not self.registered.is_set()
                     self.registered.set()
                     self.wake_updates.set()
@@ -526,11 +511,8 @@ class Agent:
         body = await self._body(request)
         key = (id_value(body.get("framework_id")), id_value(body.get("task_id")))
         record = self.records.get(key)
-        ack = body.get("uuid")
-        if record is not None and record.pending and record.pending[0]["uuid"] == ack:
-            record.pending.pop(0)
+        if record is not None and self.streams.acknowledge(record, body.get("uuid")):
             record.save()
-            self.retry.pop(key, None)
             self._maybe_complete(record)
             self.wake_updates.set()
         return web.json_response({})

@@ -134,17 +134,22 @@ class RawScheduler:
                 if e["type"] == "UPDATE" and e["update"]["status"]["task_id"]["value"] == task_id
             ]
 
-    def wait_update(self, task_id: str, state: str, timeout: float = 20, since: int = 0) -> dict[str, Any]:
-        event = self.wait_event(
-            lambda e: (
-                e["type"] == "UPDATE"
-                and e["update"]["status"]["task_id"]["value"] == task_id
-                and e["update"]["status"]["state"] == state
-            ),
-            timeout,
-            since,
-        )
-        return dict(event["update"]["status"])
+    def wait_update(
+        self, task_id: str, state: str, timeout: float = 20, since: int = 0, from_agent: bool = False
+    ) -> dict[str, Any]:
+        """The first UPDATE of `task_id` in `state`; `from_agent` skips master-generated ones (no uuid)."""
+
+        def match(e: Event) -> bool:
+            if e["type"] != "UPDATE":
+                return False
+            status = e["update"]["status"]
+            return (
+                status["task_id"]["value"] == task_id
+                and status["state"] == state
+                and (not from_agent or bool(status.get("uuid")))
+            )
+
+        return dict(self.wait_event(match, timeout, since)["update"]["status"])
 
     def mark(self) -> int:
         with self.cond:
@@ -201,6 +206,26 @@ class RawScheduler:
         )
         with self.cond:
             return next(o for o in event["offers"]["offers"] if self._usable(o, agent_id, pred))
+
+    def decline_outstanding(self, refuse_seconds: float = 3600) -> None:
+        """Decline every offer received and not used yet (SUPPRESS alone keeps offers already held)."""
+        with self.cond:
+            offers = [
+                o
+                for e in self.events
+                if e["type"] == "OFFERS"
+                for o in e["offers"]["offers"]
+                if self._usable(o, None, None)
+            ]
+        if offers:
+            self.used_offers.update(o["id"]["value"] for o in offers)
+            self.call(
+                "DECLINE",
+                decline={
+                    "offer_ids": [o["id"] for o in offers],
+                    "filters": {"refuse_seconds": refuse_seconds},
+                },
+            )
 
     def accept(self, offer: dict[str, Any], operations: list[dict[str, Any]]) -> None:
         self.used_offers.add(offer["id"]["value"])

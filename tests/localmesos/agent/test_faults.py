@@ -75,7 +75,7 @@ def test_agent_restart_adopts_running_task_and_reports_one_that_ended_meanwhile(
         (gate_dir / "release").touch()  # t-gate ends while no agent is watching
         localmesos.start_agent(0)
 
-        failed = sched.wait_update("t-gate", "TASK_FAILED")
+        failed = sched.wait_update("t-gate", "TASK_FAILED", from_agent=True)
         assert failed["message"] == "Command exited with status 4"
         assert _alive(pid), "the running task must survive the agent restart"
         assert localmesos.admin_state()["agents"][0]["agent_id"] == agent_id
@@ -84,7 +84,7 @@ def test_agent_restart_adopts_running_task_and_reports_one_that_ended_meanwhile(
         # The restarted agent really owns the adopted task: it can kill it.
         mark = sched.mark()
         sched.call("KILL", kill={"task_id": {"value": "t-long"}, "agent_id": offer["agent_id"]})
-        sched.wait_update("t-long", "TASK_KILLED", since=mark)
+        sched.wait_update("t-long", "TASK_KILLED", since=mark, from_agent=True)
         _until(lambda: not _alive(pid), what="task process gone")
     finally:
         sched.close()
@@ -135,6 +135,7 @@ def test_killed_agent_takes_its_tasks_down_and_frameworks_hear_it(localmesos: Lo
     plain = RawScheduler(localmesos.master_url, framework_info("plain", "b")).subscribe()
     _running_task(localmesos, plain, "t-plain")
     plain.call("SUPPRESS", suppress={})
+    plain.decline_outstanding()
     aware = RawScheduler(
         localmesos.master_url, framework_info("aware", "a", partition_aware=True)
     ).subscribe()
@@ -157,14 +158,8 @@ def test_killed_agent_takes_its_tasks_down_and_frameworks_hear_it(localmesos: Lo
         # The host comes back: its agent recovers, finds the task dead and says so (never RUNNING).
         mark = aware.mark()
         localmesos.start_agent(0)
-        failed = aware.wait_event(
-            lambda e: (
-                e["type"] == "UPDATE"
-                and e["update"]["status"]["state"] == "TASK_FAILED"
-                and "uuid" in e["update"]["status"]
-            ),  # the agent's own update, not the master's echo
-            since=mark,
-        )["update"]["status"]
+        # from_agent: the agent's own update, not the master's echo of it on re-registration.
+        failed = aware.wait_update("t-aware", "TASK_FAILED", since=mark, from_agent=True)
         assert (failed["source"], failed["reason"]) == ("SOURCE_AGENT", "REASON_EXECUTOR_TERMINATED")
         since_restart = [e["update"]["status"]["state"] for e in aware.events[mark:] if e["type"] == "UPDATE"]
         assert "TASK_RUNNING" not in since_restart

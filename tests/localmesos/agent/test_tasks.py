@@ -68,7 +68,7 @@ def test_command_task_runs_in_its_sandbox_with_mesos_environment_and_fetched_uri
                 },
             ),
         )
-        finished = sched.wait_update("t-env", "TASK_FINISHED")
+        finished = sched.wait_update("t-env", "TASK_FINISHED", from_agent=True)
         states = [s["state"] for s in sched.updates("t-env")]
         assert states[:3] == ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]
         assert finished["message"] == "Command exited with status 0"
@@ -101,10 +101,10 @@ def test_failed_killed_and_unfetchable_tasks(sched: RawScheduler, tmp_path: Path
         task(offer, "t-kill", "trap '' TERM; while :; do sleep 0.05; done", kill_policy=grace),
         task(offer, "t-fetch", "true", command_fields={"uris": [{"value": str(tmp_path / "missing.tgz")}]}),
     )
-    failed = sched.wait_update("t-fail", "TASK_FAILED")
+    failed = sched.wait_update("t-fail", "TASK_FAILED", from_agent=True)
     assert failed["message"] == "Command exited with status 3" and failed["source"] == "SOURCE_EXECUTOR"
 
-    unfetchable = sched.wait_update("t-fetch", "TASK_FAILED")
+    unfetchable = sched.wait_update("t-fetch", "TASK_FAILED", from_agent=True)
     assert unfetchable["source"] == "SOURCE_AGENT"
     assert unfetchable["reason"] == "REASON_CONTAINER_LAUNCH_FAILED"
     assert unfetchable["message"].startswith(
@@ -114,7 +114,7 @@ def test_failed_killed_and_unfetchable_tasks(sched: RawScheduler, tmp_path: Path
 
     sched.wait_update("t-kill", "TASK_RUNNING")
     sched.call("KILL", kill={"task_id": {"value": "t-kill"}, "agent_id": offer["agent_id"]})
-    killed = sched.wait_update("t-kill", "TASK_KILLED")
+    killed = sched.wait_update("t-kill", "TASK_KILLED", from_agent=True)
     # SIGTERM is ignored by the command, so the grace period ends with SIGKILL.
     assert killed["message"] == "Command terminated with signal Killed"
 
@@ -146,7 +146,7 @@ def test_task_writes_into_its_persistent_volume_and_a_relaunch_reads_it(
             },
         ],
     )
-    sched.wait_update("t-write", "TASK_FINISHED")
+    sched.wait_update("t-write", "TASK_FINISHED", from_agent=True)
     volume_dir = localmesos.agents[0].work_dir / "volumes" / "roles" / role / "vol-1"
     assert (volume_dir / "file").read_text() == "payload\n"
 
@@ -158,5 +158,5 @@ def test_task_writes_into_its_persistent_volume_and_a_relaunch_reads_it(
     again = sched.next_offer(pred=has_volume)
     offered = next(r for r in again["resources"] if has_volume({"resources": [r]}))
     sched.launch(again, task(again, "t-read", "cat data/file", resources=[cpus, mem, offered]))
-    sched.wait_update("t-read", "TASK_FINISHED")
+    sched.wait_update("t-read", "TASK_FINISHED", from_agent=True)
     assert (_sandbox(localmesos, sched.framework_id or "", "t-read") / "stdout").read_text() == "payload\n"

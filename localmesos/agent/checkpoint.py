@@ -1,4 +1,8 @@
-"""Atomic JSON checkpoints (write to a temp file, fsync, rename) so a crash never leaves half a file."""
+"""Atomic JSON checkpoints (write a temp file, rename) so a killed process never leaves half a file.
+
+No fsync: localmesos' faults are killed processes, not power loss, and the page cache survives
+those; an fsync per status update would stall the agent's event loop on a busy disk.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,6 @@ def write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(data, f)
-        f.flush()
-        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from localmesos.agent.checkpoint import read_json, write_json
+from localmesos.agent.healthcheck import HealthPolicy, HealthSpec, probe
 from localmesos.agent.records import process_start_time
 from localmesos.agent.statuses import DEFAULT_KILL_GRACE
 
@@ -47,6 +50,42 @@ def _command_argv(spec: dict[str, Any]) -> tuple[list[str], str | None]:
         return ["/bin/sh", "-c", str(spec["value"])], None
     arguments = [str(a) for a in spec.get("arguments") or []] or [str(spec["value"])]
     return arguments, str(spec["value"])
+
+
+class _HealthChecks(threading.Thread):
+    """Runs TaskInfo.health_check; each report becomes a line of `health.jsonl` for the agent."""
+
+    def __init__(self, spec: HealthSpec, launch: dict[str, Any], meta: Path) -> None:
+        super().__init__(daemon=True)
+        self.spec = spec
+        self.launch = launch
+        self.meta = meta
+        self.stop = threading.Event()
+        self.kill_requested = threading.Event()
+
+    def run(self) -> None:
+        policy = HealthPolicy(self.spec, time.monotonic())
+        if self.stop.wait(self.spec.delay):
+            return
+        seq = 0
+        while not self.stop.is_set():
+            ok = probe(
+                self.spec,
+                str(self.launch.get("host", "127.0.0.1")),
+                self.launch["env"],
+                self.launch["sandbox"],
+            )
+            report = policy.success() if ok else policy.failure(time.monotonic())
+            if report is not None and not self.stop.is_set():
+                seq += 1
+                line = {"seq": seq, "healthy": report.healthy, "kill_task": report.kill_task}
+                with open(self.meta / "health.jsonl", "a", encoding="utf-8") as f:
+                    f.write(json.dumps(line) + "\n")
+                if report.kill_task:
+                    self.kill_requested.set()
+                    return
+            if self.stop.wait(self.spec.interval):
+                return
 
 
 def run(meta: Path) -> int:
@@ -75,6 +114,11 @@ def run(meta: Path) -> int:
         write_json(meta / "exit.json", {"launch_error": f"Failed to execute '{spec['value']}': {e}"})
         return 1
     write_json(meta / "forked.pid", {"pid": child.pid})
+    health_spec = HealthSpec.from_task(spec.get("health_check"))
+    health = _HealthChecks(health_spec, spec, meta) if health_spec is not None else None
+    if health is not None:
+        health.start()
+    unhealthy = False
     deadline: float | None = None
     term_sent = kill_sent = timed_out = False
     max_completion = spec.get("max_completion_time")
@@ -83,6 +127,11 @@ def run(meta: Path) -> int:
         pid, wait_status = os.waitpid(child.pid, os.WNOHANG)
         if pid:
             break
+        if health is not None and health.kill_requested.is_set() and not term_sent:
+            # Too many consecutive health check failures: killed like a KILL (TASK_KILLED, healthy=false).
+            unhealthy = term_sent = True
+            deadline = time.monotonic() + float(spec.get("kill_grace", DEFAULT_KILL_GRACE))
+            _killpg(child.pid, signal.SIGTERM)
         if completion_deadline is not None and not term_sent and time.monotonic() >= completion_deadline:
             # TaskInfo.max_completion_time: killed like a KILL with the task's grace period.
             timed_out = term_sent = True
@@ -104,12 +153,15 @@ def run(meta: Path) -> int:
             kill_sent = True
         time.sleep(POLL)
     _killpg(child.pid, signal.SIGKILL)
+    if health is not None:
+        health.stop.set()
     write_json(
         meta / "exit.json",
         {
             "wait_status": wait_status,
             "killed": term_sent and not timed_out,
             "max_completion_time_reached": timed_out,
+            "unhealthy": unhealthy,
         },
     )
     return 0

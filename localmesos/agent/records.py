@@ -27,6 +27,7 @@ class TaskRecord:
     executor_pid: int | None = None
     executor_start: float | None = None
     kill_requested: bool = False
+    health_seq: int = 0  # lines of the executor's health.jsonl already turned into updates
     silent: bool = False  # framework shut down: no more updates
     completed: bool = False
 

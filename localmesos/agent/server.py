@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -132,6 +133,7 @@ class Agent:
         reason: str | None = None,
         message: str | None = None,
         container_status: dict[str, Any] | None = None,
+        healthy: bool | None = None,
     ) -> None:
         status = make_status(
             task_id=record.task_id,
@@ -143,6 +145,8 @@ class Agent:
             executor_id=record.task_id,
             container_status=container_status,
         )
+        if healthy is not None:
+            status["healthy"] = healthy
         record.state = state
         record.latest_status = status
         if not record.silent:
@@ -324,6 +328,8 @@ class Agent:
             "sandbox": record.sandbox,
             "max_completion_time": duration_seconds(record.task.get("max_completion_time")),
             "kill_grace": kill_grace(None, record.task),
+            "health_check": record.task.get("health_check"),
+            "host": self.flags.ip,
         }
 
     async def launch(self, record: TaskRecord) -> None:
@@ -376,17 +382,10 @@ class Agent:
     def _check_running(self, record: TaskRecord) -> None:
         meta = record.meta
         if record.state == "TASK_STARTING" and (meta / "forked.pid").exists():
-            pid = read_json(meta / "forked.pid").get("pid")
             self._enqueue(
-                record,
-                "TASK_RUNNING",
-                "SOURCE_EXECUTOR",
-                container_status={
-                    "container_id": {"value": record.container_id},
-                    "network_infos": [{"ip_addresses": [{"protocol": "IPv4", "ip_address": self.flags.ip}]}],
-                    "executor_pid": pid,
-                },
+                record, "TASK_RUNNING", "SOURCE_EXECUTOR", container_status=self._container_status(record)
             )
+        self._health_updates(record)
         exit_file = meta / "exit.json"
         if not exit_file.exists():
             if process_alive(record.executor_pid, record.executor_start) and not self._reaped(record):
@@ -425,8 +424,42 @@ class Agent:
             )
             return
         self._enqueue(
-            record, terminal_state(wait_status, killed), "SOURCE_EXECUTOR", message=exit_message(wait_status)
+            record,
+            terminal_state(wait_status, killed),
+            "SOURCE_EXECUTOR",
+            message=exit_message(wait_status),
+            healthy=False if outcome.get("unhealthy") else None,
         )
+
+    def _container_status(self, record: TaskRecord) -> dict[str, Any]:
+        pid = read_json_or(record.meta / "forked.pid", {}).get("pid")
+        return {
+            "container_id": {"value": record.container_id},
+            "network_infos": [{"ip_addresses": [{"protocol": "IPv4", "ip_address": self.flags.ip}]}],
+            "executor_pid": pid,
+        }
+
+    def _health_updates(self, record: TaskRecord) -> None:
+        """Turn new lines of the executor's `health.jsonl` into TASK_RUNNING updates with `healthy`."""
+        try:
+            lines = (record.meta / "health.jsonl").read_text().splitlines()
+        except FileNotFoundError:
+            return
+        new = lines[record.health_seq :]
+        for line in new:
+            record.health_seq += 1
+            if record.state != "TASK_RUNNING" or record.kill_requested:
+                continue
+            self._enqueue(
+                record,
+                "TASK_RUNNING",
+                "SOURCE_EXECUTOR",
+                reason="REASON_TASK_HEALTH_CHECK_STATUS_UPDATED",
+                container_status=self._container_status(record),
+                healthy=bool(json.loads(line)["healthy"]),
+            )
+        if new:
+            record.save()
 
     def _reaped(self, record: TaskRecord) -> bool:
         child = self.children.get(record.executor_pid or -1)

@@ -160,3 +160,45 @@ def test_task_writes_into_its_persistent_volume_and_a_relaunch_reads_it(
     sched.launch(again, task(again, "t-read", "cat data/file", resources=[cpus, mem, offered]))
     sched.wait_update("t-read", "TASK_FINISHED", from_agent=True)
     assert (_sandbox(localmesos, sched.framework_id or "", "t-read") / "stdout").read_text() == "payload\n"
+
+
+def test_failing_health_check_reports_unhealthy_then_kills_the_task(
+    localmesos: LocalMesos, sched: RawScheduler
+) -> None:
+    offer = sched.next_offer()
+    check = {
+        "type": "COMMAND",
+        "command": {"value": "test -e healthy"},
+        "delay_seconds": 0,
+        "interval_seconds": 0.2,
+        "timeout_seconds": 2,
+        "grace_period_seconds": 0,
+        "consecutive_failures": 2,
+    }
+    sched.launch(
+        offer,
+        task(
+            offer,
+            "t-health",
+            "touch healthy; while :; do sleep 0.05; done",
+            health_check=check,
+            kill_policy={"grace_period": {"nanoseconds": 200_000_000}},
+        ),
+    )
+
+    def health_update(healthy: bool) -> dict:
+        return sched.wait_event(
+            lambda e: (
+                e["type"] == "UPDATE"
+                and e["update"]["status"].get("healthy") is healthy
+                and e["update"]["status"]["state"] == "TASK_RUNNING"
+            )
+        )["update"]["status"]
+
+    good = health_update(True)
+    assert good["reason"] == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" and good["source"] == "SOURCE_EXECUTOR"
+    (_sandbox(localmesos, sched.framework_id or "", "t-health") / "healthy").unlink()
+    bad = health_update(False)
+    assert bad["reason"] == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
+    killed = sched.wait_update("t-health", "TASK_KILLED", from_agent=True)
+    assert killed["healthy"] is False

@@ -73,7 +73,7 @@ def test_refuse_filter_holds_until_new_resources_or_expiry() -> None:
     filters = {("f", "r", "a"): RefuseFilter(expires=10.0, resources=a.total)}
     assert allocate([a], [fw], filters, now=5.0) == []
     assert len(allocate([a], [fw], filters, now=10.0)) == 1
-    a.total = a.total + [scalar("cpus", 1)]  # freed/new resources break the filter
+    a.total = a.total + Resources([scalar("cpus", 1)])  # freed/new resources break the filter
     assert len(allocate([a], [fw], filters, now=5.0)) == 1
 
 

@@ -27,9 +27,25 @@ import aiohttp
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 
-from tests.localmesos.master.rawhttp import JSON, RecordIO  # noqa: E402
+
+class RecordIO:
+    """Decoder of the `<length>\\n<bytes>` framing of the subscription stream."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self.buf += data
+        out = []
+        while (nl := self.buf.find(b"\n")) >= 0:
+            size = int(self.buf[:nl])
+            if len(self.buf) < nl + 1 + size:
+                break
+            out.append(self.buf[nl + 1 : nl + 1 + size])
+            self.buf = self.buf[nl + 1 + size :]
+        return out
 
 RESOURCES = "cpus:8;mem:32768;disk:200000;ports:[31000-32000]"
 INFLIGHT = 8

@@ -17,14 +17,15 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
 from framework.mesos.errors import MesosError
 from framework.mesos.events import event_type, offers_of, rescinded_offer_id, status_of
-from framework.offers.evaluate import plan_offers
+from framework.offers.evaluate import Fit, plan_offers
 from framework.offers.requirements import NodeRequirements
 from framework.reconciler.cluster_plans import ClusterPlans, build_cluster_plans
 from framework.reconciler.health import probe_all, targets
@@ -48,6 +49,7 @@ from plans.coordinator import next_work
 log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 
 class MesosActions(Protocol):
@@ -111,6 +113,7 @@ class Reconciler:
         self._clock = clock
         self._new_id = new_id
         self._mesos: MesosActions | None = None
+        self._store_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._health_due = asyncio.Event()
@@ -128,6 +131,11 @@ class Reconciler:
         self._kills: dict[str, float] = {}
         self.cycles = 0
         self.launched: list[str] = []
+
+    async def _in_store_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """kazoo is synchronous. Store calls get threads of their own: sharing the default
+        executor with DNS lookups of unreachable sidecars once starved status updates for seconds."""
+        return await asyncio.get_running_loop().run_in_executor(self._store_threads, fn, *args)
 
     def bind(self, mesos: MesosActions) -> None:
         self._mesos = mesos
@@ -166,11 +174,11 @@ class Reconciler:
     # ---- driver callbacks ---------------------------------------------------------------------
 
     async def framework_id(self) -> str | None:
-        return await asyncio.to_thread(self._store.get_framework_id)
+        return await self._in_store_thread(self._store.get_framework_id)
 
     async def on_subscribed(self, framework_id: str) -> None:
         # Stored before anything else happens: a restarted scheduler fails over to the same id.
-        await asyncio.to_thread(self._store.set_framework_id, framework_id)
+        await self._in_store_thread(self._store.set_framework_id, framework_id)
 
     async def on_event(self, event: Json) -> None:
         kind = event_type(event)
@@ -197,7 +205,7 @@ class Reconciler:
 
     async def _on_update(self, status: Json) -> None:
         # Raises when the store is unavailable: the driver then does not acknowledge.
-        outcome = await store_update(self._store, status)
+        outcome = await self._in_store_thread(store_update, self._store, status)
         tid = task_id_of(status)
         state = str(status.get("state", ""))
         log.info("task %s: %s (%s)", tid, state, outcome.value)
@@ -237,6 +245,7 @@ class Reconciler:
             health.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await health
+            self._store_threads.shutdown(wait=False, cancel_futures=True)
 
     def _can_act(self) -> bool:
         mesos = self._mesos
@@ -245,7 +254,7 @@ class Reconciler:
     async def cycle(self) -> None:
         mesos = self._mesos
         assert mesos is not None
-        snapshot = await asyncio.to_thread(self._store.snapshot)
+        snapshot = await self._in_store_thread(self._store.snapshot)
         self._snapshot = snapshot
         self.cycles += 1
         records = all_records(snapshot)
@@ -341,24 +350,33 @@ class Reconciler:
             pending_keys.add(f"{cp.cluster}/{act.node}/{count}")
 
         offers = self._book.take()
-        if offers:
-            result = plan_offers(
-                offers,
-                [w[2] for w in wanted.values()],
-                placement_context(records, settings.max_nodes_per_agent),
-                referenced_keys(snapshot),
-                settings.role,
-            )
-            for fit in result.fits:
-                cp, act, req = wanted[(fit.node.cluster, fit.node.node)]
-                if await self._launch(mesos, snapshot, cp, act, req, fit):
-                    rec = cp.state.records.get(act.node)
-                    pending_keys.discard(f"{cp.cluster}/{act.node}/{rec.launch_count if rec else 0}")
-            for offer_id, ops in result.cleanups.items():
-                log.info("offer %s: destroying and unreserving orphaned resources", offer_id)
-                await mesos.accept([offer_id], ops, settings.refuse_seconds)
-            if result.declines:
-                await mesos.decline(list(result.declines), settings.refuse_seconds)
+        answered: set[str] = set()
+        try:
+            if offers:
+                result = plan_offers(
+                    offers,
+                    [w[2] for w in wanted.values()],
+                    placement_context(records, settings.max_nodes_per_agent),
+                    referenced_keys(snapshot),
+                    settings.role,
+                )
+                for fit in result.fits:
+                    cp, act, req = wanted[(fit.node.cluster, fit.node.node)]
+                    answered.add(fit.offer_id)
+                    if await self._launch(mesos, snapshot, cp, act, req, fit):
+                        rec = cp.state.records.get(act.node)
+                        pending_keys.discard(f"{cp.cluster}/{act.node}/{rec.launch_count if rec else 0}")
+                for offer_id, ops in result.cleanups.items():
+                    log.info("offer %s: destroying and unreserving orphaned resources", offer_id)
+                    answered.add(offer_id)
+                    await mesos.accept([offer_id], ops, settings.refuse_seconds)
+                if result.declines:
+                    answered.update(result.declines)
+                    await mesos.decline(list(result.declines), settings.refuse_seconds)
+        except BaseException:
+            # An offer nobody answers stays allocated to us: keep the rest for the next cycle.
+            self._book.add(o for o in offers if str(o["id"]["value"]) not in answered)
+            raise
 
         pending = frozenset(pending_keys)
         decision = self._interest.decide(pending, now, settings.revive_every_s)
@@ -380,7 +398,7 @@ class Reconciler:
         cp: ClusterPlans,
         act: LaunchNode,
         req: NodeRequirements,
-        fit: Any,
+        fit: Fit,
     ) -> bool:
         stored = snapshot.clusters[cp.cluster]
         record = stored.tasks.get(act.node)
@@ -393,7 +411,7 @@ class Reconciler:
             return False
         try:
             # Persist before acting: the record names the task before Mesos ever sees it.
-            await asyncio.to_thread(self._store.put_task, launch.record, launch.expected_version)
+            await self._in_store_thread(self._store.put_task, launch.record, launch.expected_version)
         except CassandraMesosError as exc:
             log.warning("not launching %s: storing its record failed: %s", launch.record.task_id, exc)
             await mesos.decline([fit.offer_id], self._settings.retry_refuse_seconds)
@@ -401,7 +419,8 @@ class Reconciler:
         how = "in place" if fit.relaunch_in_place else "reserving and creating its volume"
         log.info("launching %s on %s (%s)", launch.record.task_id, fit.hostname, how)
         try:
-            await mesos.accept([launch.offer_id], launch.operations)
+            # Filter 0: what the launch leaves of the offer comes back at once for other pending nodes.
+            await mesos.accept([launch.offer_id], launch.operations, 0.0)
         except MesosError as exc:
             # The record says "launched"; ask Mesos about the task so an unknown one is forgotten.
             log.warning("ACCEPT for %s failed: %s", launch.record.task_id, exc)

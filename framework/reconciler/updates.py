@@ -7,7 +7,6 @@ launches, unknown tasks) are not stored; the caller kills such tasks when they s
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Mapping
 from typing import Any
@@ -32,7 +31,8 @@ def task_id_of(status: Mapping[str, Any]) -> str:
     return str((status.get("task_id") or {}).get("value", ""))
 
 
-def _store_update(store: Store, status: Mapping[str, Any]) -> Outcome:
+def store_update(store: Store, status: Mapping[str, Any]) -> Outcome:
+    """Store the update (blocking: kazoo). Raises if the store is unavailable: then no ack."""
     try:
         tid = parse_task_id(task_id_of(status))
     except InvalidInput:
@@ -52,8 +52,3 @@ def _store_update(store: Store, status: Mapping[str, Any]) -> Outcome:
     if store.update_status(tid.cluster, tid.node, dict(status)):
         return Outcome.STORED
     return Outcome.STALE
-
-
-async def store_update(store: Store, status: Mapping[str, Any]) -> Outcome:
-    """Store the update (kazoo is synchronous: run in a thread). Raises if the store is unavailable."""
-    return await asyncio.to_thread(_store_update, store, status)

@@ -26,43 +26,43 @@ def status(state: str, tid: str = "c1__node-0__a", **extra: Any) -> dict[str, An
     return {"task_id": {"value": tid}, "state": state, **extra}
 
 
-async def test_the_current_tasks_update_is_stored() -> None:
+def test_the_current_tasks_update_is_stored() -> None:
     store = store_with(record())
-    assert await store_update(store, status("TASK_RUNNING")) is Outcome.STORED
+    assert store_update(store, status("TASK_RUNNING")) is Outcome.STORED
     got = store.get_task("c1", "node-0")
     assert got is not None and got[0].state == "TASK_RUNNING"
 
 
-async def test_an_older_launchs_update_is_not_stored() -> None:
+def test_an_older_launchs_update_is_not_stored() -> None:
     store = store_with(record(tid="c1__node-0__new"))
-    assert await store_update(store, status("TASK_FAILED", tid="c1__node-0__old")) is Outcome.STALE
+    assert store_update(store, status("TASK_FAILED", tid="c1__node-0__old")) is Outcome.STALE
     got = store.get_task("c1", "node-0")
     assert got is not None and got[0].status is None
 
 
-async def test_task_ids_of_other_frameworks_are_not_ours() -> None:
+def test_task_ids_of_other_frameworks_are_not_ours() -> None:
     store = store_with(record())
-    assert await store_update(store, status("TASK_RUNNING", tid="something-else")) is Outcome.NOT_OURS
+    assert store_update(store, status("TASK_RUNNING", tid="something-else")) is Outcome.NOT_OURS
 
 
-async def test_a_launch_mesos_never_saw_is_forgotten_so_the_node_is_placed_again() -> None:
+def test_a_launch_mesos_never_saw_is_forgotten_so_the_node_is_placed_again() -> None:
     store = store_with(record())  # stored, but the scheduler died before the ACCEPT
     answer = status("TASK_GONE", reason="REASON_RECONCILIATION")
-    assert await store_update(store, answer) is Outcome.FORGOTTEN
+    assert store_update(store, answer) is Outcome.FORGOTTEN
     assert store.get_task("c1", "node-0") is None
 
 
-async def test_a_finished_task_forgotten_by_mesos_keeps_how_it_ended() -> None:
+def test_a_finished_task_forgotten_by_mesos_keeps_how_it_ended() -> None:
     store = store_with(record({"state": "TASK_FAILED", "message": "exit 1"}))
     answer = status("TASK_GONE", reason="REASON_RECONCILIATION")
-    assert await store_update(store, answer) is Outcome.STALE
+    assert store_update(store, answer) is Outcome.STALE
     got = store.get_task("c1", "node-0")
     assert got is not None and got[0].state == "TASK_FAILED"
 
 
-async def test_a_running_task_that_is_gone_for_real_is_recorded_gone() -> None:
+def test_a_running_task_that_is_gone_for_real_is_recorded_gone() -> None:
     store = store_with(record({"state": "TASK_RUNNING"}))
     answer = status("TASK_GONE", reason="REASON_RECONCILIATION")
-    assert await store_update(store, answer) is Outcome.STORED
+    assert store_update(store, answer) is Outcome.STORED
     got = store.get_task("c1", "node-0")
     assert got is not None and got[0].state == "TASK_GONE"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +15,23 @@ from tests.localmesos.agent.rawsched import RawScheduler, framework_info, scalar
 pytestmark = pytest.mark.localmesos
 
 
+@pytest.fixture(scope="module")
+def localmesos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMesos]:
+    """One cluster for this module: these tests break nothing, and each tears its framework down."""
+    with LocalMesos(
+        tmp_path_factory.mktemp("tasks"), agents=1, executor_environment={"LM_FROM_FLAG": "yes"}
+    ) as lm:
+        yield lm
+
+
 @pytest.fixture
 def sched(localmesos: LocalMesos) -> Iterator[RawScheduler]:
     s = RawScheduler(localmesos.master_url, framework_info()).subscribe()
     try:
         yield s
     finally:
+        with contextlib.suppress(AssertionError):
+            s.call("TEARDOWN")  # kills its tasks and frees its resources for the next test
         s.close()
 
 
@@ -42,54 +53,50 @@ def _sandbox(lm: LocalMesos, framework_id: str, task_id: str) -> Path:
 
 
 def test_command_task_runs_in_its_sandbox_with_mesos_environment_and_fetched_uris(
-    localmesos_factory: Callable[..., LocalMesos], tmp_path: Path
+    localmesos: LocalMesos, sched: RawScheduler, tmp_path: Path
 ) -> None:
-    localmesos = localmesos_factory(agents=1, executor_environment={"LM_FROM_FLAG": "yes"})
-    with contextlib.closing(RawScheduler(localmesos.master_url, framework_info()).subscribe()) as sched:
-        src = tmp_path / "uris"
-        src.mkdir()
-        (src / "tool.sh").write_text("#!/bin/sh\necho tool ran\n")
-        (src / "conf.txt").write_text("from the bundle\n")
-        with tarfile.open(src / "bundle.tgz", "w:gz") as tar:
-            tar.add(src / "conf.txt", arcname="bundle/conf.txt")
-        offer = sched.next_offer()
-        sched.launch(
+    src = tmp_path / "uris"
+    src.mkdir()
+    (src / "tool.sh").write_text("#!/bin/sh\necho tool ran\n")
+    (src / "conf.txt").write_text("from the bundle\n")
+    with tarfile.open(src / "bundle.tgz", "w:gz") as tar:
+        tar.add(src / "conf.txt", arcname="bundle/conf.txt")
+    offer = sched.next_offer()
+    sched.launch(
+        offer,
+        task(
             offer,
-            task(
-                offer,
-                "t-env",
-                'env > env.txt; cat bundle/conf.txt; ./tool.sh; echo "node=$NODE"',
-                command_fields={
-                    "uris": [
-                        {"value": str(src / "tool.sh"), "executable": True},
-                        {"value": f"file://{src}/bundle.tgz"},
-                    ],
-                    "environment": {"variables": [{"name": "NODE", "value": "n1"}]},
-                },
-            ),
-        )
-        finished = sched.wait_update("t-env", "TASK_FINISHED", from_agent=True)
-        states = [s["state"] for s in sched.updates("t-env")]
-        assert states[:3] == ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]
-        assert finished["message"] == "Command exited with status 0"
-        assert all(s["source"] == "SOURCE_EXECUTOR" and s["uuid"] for s in sched.updates("t-env"))
-        assert finished["executor_id"]["value"] == "t-env"
+            "t-env",
+            'env > env.txt; cat bundle/conf.txt; ./tool.sh; echo "node=$NODE"',
+            command_fields={
+                "uris": [
+                    {"value": str(src / "tool.sh"), "executable": True},
+                    {"value": f"file://{src}/bundle.tgz"},
+                ],
+                "environment": {"variables": [{"name": "NODE", "value": "n1"}]},
+            },
+        ),
+    )
+    finished = sched.wait_update("t-env", "TASK_FINISHED", from_agent=True)
+    states = [s["state"] for s in sched.updates("t-env")]
+    assert states[:3] == ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]
+    assert finished["message"] == "Command exited with status 0"
+    assert all(s["source"] == "SOURCE_EXECUTOR" and s["uuid"] for s in sched.updates("t-env"))
+    assert finished["executor_id"]["value"] == "t-env"
 
-        sandbox = _sandbox(localmesos, sched.framework_id or "", "t-env")
-        assert (sandbox / "stdout").read_text() == "from the bundle\ntool ran\nnode=n1\n"
-        env = dict(
-            line.split("=", 1) for line in (sandbox / "env.txt").read_text().splitlines() if "=" in line
-        )
-        agent = localmesos.agents[0]
-        assert env["MESOS_FRAMEWORK_ID"] == sched.framework_id
-        assert env["MESOS_EXECUTOR_ID"] == "t-env"
-        assert env["MESOS_SANDBOX"] == env["MESOS_DIRECTORY"] == str(sandbox)
-        assert env["MESOS_SLAVE_ID"] == offer["agent_id"]["value"]
-        assert env["MESOS_AGENT_ENDPOINT"] == f"{agent.ip}:{agent.port}"
-        assert env["MESOS_CHECKPOINT"] == "1"
-        assert "MESOS_TASK_ID" not in env
-        assert env["LM_FROM_FLAG"] == "yes"  # agent --executor-environment-variables
-        assert env["PATH"] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    sandbox = _sandbox(localmesos, sched.framework_id or "", "t-env")
+    assert (sandbox / "stdout").read_text() == "from the bundle\ntool ran\nnode=n1\n"
+    env = dict(line.split("=", 1) for line in (sandbox / "env.txt").read_text().splitlines() if "=" in line)
+    agent = localmesos.agents[0]
+    assert env["MESOS_FRAMEWORK_ID"] == sched.framework_id
+    assert env["MESOS_EXECUTOR_ID"] == "t-env"
+    assert env["MESOS_SANDBOX"] == env["MESOS_DIRECTORY"] == str(sandbox)
+    assert env["MESOS_SLAVE_ID"] == offer["agent_id"]["value"]
+    assert env["MESOS_AGENT_ENDPOINT"] == f"{agent.ip}:{agent.port}"
+    assert env["MESOS_CHECKPOINT"] == "1"
+    assert "MESOS_TASK_ID" not in env
+    assert env["LM_FROM_FLAG"] == "yes"  # agent --executor-environment-variables
+    assert env["PATH"] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def test_failed_killed_and_unfetchable_tasks(sched: RawScheduler, tmp_path: Path) -> None:

@@ -16,9 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from localmesos import resources as res
 from localmesos.jsonmap import id_of
-from localmesos.master import events
+from localmesos.master import agent_lifecycle, events
 from localmesos.master.allocator import FilterKey, Grant, RefuseFilter, allocate, refuse_seconds
 from localmesos.master.state import (
     MAX_COMPLETED_FRAMEWORKS,
@@ -505,152 +504,11 @@ class Master:
 
     def register_agent(self, body: JsonDict, link: AgentLink) -> Agent:
         """Register or re-register an agent (internal protocol)."""
-        now = self.clock()
-        agent_id = id_of(body.get("agent_id"))
-        known = agent_id is not None and (
-            agent_id in self.agents
-            or agent_id in self.unreachable_agents
-            or agent_id in self.recovered_agent_ids
-        )
-        if agent_id is None or not known:
-            agent_id = agent_id or self.new_agent_id()
-        old = self.agents.pop(agent_id, None) or self.unreachable_agents.pop(agent_id, None)
-        was_unreachable = old is not None and not old.connected
-        if old is not None:
-            for offer_id in list(old.offers):
-                self.rescind(offer_id)
-            if old.link is not link:
-                old.link.close()
-        configured = res.validate_and_upgrade(body.get("resources") or [])
-        checkpointed = res.validate_and_upgrade(body.get("checkpointed_resources") or [])
-        bases = [_unreserved_base(r) for r in checkpointed]
-        total = Resources(configured) - bases + checkpointed
-        agent = Agent(
-            id=agent_id,
-            hostname=str(body.get("hostname") or body.get("ip") or "localhost"),
-            ip=str(body.get("ip") or "127.0.0.1"),
-            port=int(body.get("port") or 5051),
-            configured=configured,
-            total=total,
-            link=link,
-            attributes=list(body.get("attributes") or []),
-            domain=body.get("domain"),
-            registered_time=old.registered_time if old else now,
-            reregistered_time=now if (old is not None or known) else None,
-        )
-        self.agents[agent_id] = agent
-        self.recovered_agent_ids.discard(agent_id)
-        self.notify("AGENT_ADDED", agent)
-        self._adopt_tasks(agent, body.get("tasks") or [], was_unreachable, now)
-        self.on_registry_change()
-        self.request_allocation()
-        return agent
-
-    def _adopt_tasks(self, agent: Agent, reported: list[JsonDict], was_unreachable: bool, now: float) -> None:
-        # Forget what we believed ran there; the agent's report is the truth.
-        believed: dict[tuple[str, str], Task] = {}
-        for fw in self.frameworks.values():
-            for tasks in (fw.tasks, fw.unreachable_tasks):
-                for tid in [t for t, task in tasks.items() if task.agent_id == agent.id]:
-                    believed[(fw.id, tid)] = tasks.pop(tid)
-        for item in reported:
-            fid = id_of(item.get("framework_id")) or ""
-            info = item.get("task") or {}
-            tid = id_of(info.get("task_id")) or ""
-            framework = self.frameworks.get(fid)
-            if framework is None:
-                if fid in self.removed_framework_ids:
-                    agent.link.send("shutdown_framework", {"framework_id": {"value": fid}})
-                    continue
-                fw_info = dict(item.get("framework_info") or {"user": "", "name": ""})
-                fw_info["id"] = {"value": fid}
-                framework = Framework(id=fid, info=fw_info, registered_time=now, recovered=True)
-                self.frameworks[fid] = framework
-                loop = asyncio.get_running_loop()
-                timeout = float(fw_info.get("failover_timeout") or 0.0)
-                # MESOS-4659: failover timeouts are not kept across master failover; wait a generous while.
-                framework.failover_timer = loop.call_later(max(timeout, 600.0), self._failover_expired, fid)
-            status = item.get("status")
-            resources = res.validate_and_upgrade(info.get("resources") or [])
-            role = self.task_role(resources, framework.roles[0] if framework.roles else "*")
-            task = believed.pop((fid, tid), None)
-            if task is None:
-                task = Task(
-                    framework_id=fid,
-                    agent_id=agent.id,
-                    info=info,
-                    role=str(role),
-                    resources=Resources(res.strip_allocation(r) for r in resources),
-                )
-            task.state = str(item.get("state") or (status or {}).get("state") or "TASK_STAGING")
-            task.unreachable_time = None
-            if status and (not task.statuses or task.statuses[-1] != status):
-                task.statuses.append(status)
-            if is_terminal(task.state):
-                framework.tasks[tid] = task
-            else:
-                self.add_task(framework, agent, task)
-            if was_unreachable:
-                self.send(
-                    framework,
-                    events.update(
-                        events.master_status(
-                            tid,
-                            task.state,
-                            "REASON_AGENT_REREGISTERED",
-                            "Unreachable agent re-reregistered",
-                            now,
-                            agent.id,
-                        )
-                    ),
-                )
-        for task in believed.values():
-            framework = self.frameworks.get(task.framework_id)
-            if framework is None:
-                continue
-            if is_terminal(task.state):
-                framework.tasks.setdefault(task.task_id, task)
-                continue
-            # Launched here, yet the agent does not know it (e.g. the host died): tell the framework.
-            state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
-            status = events.master_status(
-                task.task_id, state, "REASON_RECONCILIATION", "Task is unknown to the agent", now, agent.id
-            )
-            task.state = state
-            task.statuses.append(status)
-            framework.completed_tasks.append(task)
-            self.send(framework, events.update(status))
-            self.notify("TASK_UPDATED", task)
+        return agent_lifecycle.register(self, body, link)
 
     def mark_unreachable(self, agent: Agent, message: str = "health check timed out") -> None:
         """Missed pings (§7.7): TASK_UNREACHABLE/TASK_LOST, FAILURE, offers rescinded."""
-        now = self.clock()
-        self.agents.pop(agent.id, None)
-        agent.connected = False
-        agent.unreachable_time = now
-        self.unreachable_agents[agent.id] = agent
-        for offer_id in list(agent.offers):
-            self.rescind(offer_id)
-        agent.offered = Resources()
-        for fid, tid in list(agent.tasks):
-            framework = self.frameworks.get(fid)
-            task = framework.tasks.pop(tid, None) if framework else None
-            if framework is None or task is None:
-                continue
-            task.state = "TASK_UNREACHABLE"
-            task.unreachable_time = now
-            framework.unreachable_tasks[tid] = task
-            state = "TASK_UNREACHABLE" if framework.partition_aware else "TASK_LOST"
-            extra = {"unreachable_time": {"nanoseconds": int(now * 1e9)}} if framework.partition_aware else {}
-            status = events.master_status(tid, state, "REASON_AGENT_REMOVED", message, now, agent.id, extra)
-            task.statuses.append(status)
-            self.send(framework, events.update(status))
-            self.notify("TASK_UPDATED", task)
-        for framework in self.frameworks.values():
-            self.send(framework, events.failure(agent.id))
-        self.notify("AGENT_REMOVED", agent)
-        self.on_agent_removed(agent)
-        self.on_registry_change()
+        agent_lifecycle.mark_unreachable(self, agent, message)
 
     def forget_recovered_agents(self) -> None:
         """`--agent_reregister_timeout` passed: agents that did not come back are no longer waited for."""
@@ -671,9 +529,3 @@ class Master:
 
     def describe(self) -> dict[str, Any]:
         return {"frameworks": len(self.frameworks), "agents": len(self.agents), "offers": len(self.offers)}
-
-
-def _unreserved_base(resource: JsonDict) -> JsonDict:
-    base = res.strip_volume(resource)
-    base.pop("reservations", None)
-    return base

@@ -108,7 +108,7 @@ def base_totals(total: Resources) -> dict[str, float]:
     return {n: total.scalar(n) for n in ("cpus", "mem", "disk")}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(data=st.data())
 def test_accept_keeps_agent_books_consistent(data: st.DataObject) -> None:
     async def run() -> None:

@@ -122,7 +122,7 @@ KINDS = [k for k in ENUMS["Call.Type"] if k not in ("TEARDOWN", "SUBSCRIBE")]
 
 
 @settings(
-    max_examples=200,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -5,8 +5,8 @@ its own process group, writes `forked.pid`, waits for it and writes `exit.json` 
 and whether a kill was requested). A kill is a SIGTERM to this process after the agent wrote
 `kill.json` with the grace period: SIGTERM to the task's process group, SIGKILL when the grace
 period ends. `max_completion_time` in the launch spec is enforced the same way. When the
-command exits, whatever is left of its process group is SIGKILLed, as Mesos destroys the
-container.
+command exits, whatever is left of its container (process group and every process tagged with
+its container id, see `containers.py`) is SIGKILLed, as Mesos destroys the container.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from types import FrameType
 from typing import Any
 
 from localmesos.agent.checkpoint import read_json, write_json
+from localmesos.agent.containers import CONTAINER_ENV, signal_container
 from localmesos.agent.healthcheck import HealthPolicy, HealthSpec, probe
 from localmesos.agent.records import process_start_time
 from localmesos.agent.statuses import DEFAULT_KILL_GRACE
@@ -38,11 +39,6 @@ class _KillFlag:
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         self.requested = True
-
-
-def _killpg(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
 
 
 def _command_argv(spec: dict[str, Any]) -> tuple[list[str], str | None]:
@@ -114,6 +110,15 @@ def run(meta: Path) -> int:
         write_json(meta / "exit.json", {"launch_error": f"Failed to execute '{spec['value']}': {e}"})
         return 1
     write_json(meta / "forked.pid", {"pid": child.pid})
+    container_id = spec["env"].get(CONTAINER_ENV)
+
+    def signal_task(sig: int) -> None:
+        if container_id:
+            signal_container(container_id, child.pid, sig)
+        else:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, sig)
+
     health_spec = HealthSpec.from_task(spec.get("health_check"))
     health = _HealthChecks(health_spec, spec, meta) if health_spec is not None else None
     if health is not None:
@@ -131,12 +136,12 @@ def run(meta: Path) -> int:
             # Too many consecutive health check failures: killed like a KILL (TASK_KILLED, healthy=false).
             unhealthy = term_sent = True
             deadline = time.monotonic() + float(spec.get("kill_grace", DEFAULT_KILL_GRACE))
-            _killpg(child.pid, signal.SIGTERM)
+            signal_task(signal.SIGTERM)
         if completion_deadline is not None and not term_sent and time.monotonic() >= completion_deadline:
             # TaskInfo.max_completion_time: killed like a KILL with the task's grace period.
             timed_out = term_sent = True
             deadline = time.monotonic() + float(spec.get("kill_grace", DEFAULT_KILL_GRACE))
-            _killpg(child.pid, signal.SIGTERM)
+            signal_task(signal.SIGTERM)
         if kill.requested:
             kill.requested = False
             grace = DEFAULT_KILL_GRACE
@@ -146,13 +151,13 @@ def run(meta: Path) -> int:
             new_deadline = time.monotonic() + max(0.0, grace)
             deadline = new_deadline if deadline is None else min(deadline, new_deadline)
             if not term_sent:
-                _killpg(child.pid, signal.SIGTERM)
+                signal_task(signal.SIGTERM)
                 term_sent = True
         if deadline is not None and not kill_sent and time.monotonic() >= deadline:
-            _killpg(child.pid, signal.SIGKILL)
+            signal_task(signal.SIGKILL)
             kill_sent = True
         time.sleep(POLL)
-    _killpg(child.pid, signal.SIGKILL)
+    signal_task(signal.SIGKILL)
     if health is not None:
         health.stop.set()
     write_json(

@@ -15,6 +15,7 @@ import psutil
 
 from localmesos.agent import paths
 from localmesos.agent.checkpoint import read_json
+from localmesos.agent.containers import kill_container
 from localmesos.agent.records import TaskRecord, process_alive
 
 
@@ -49,4 +50,5 @@ def kill_agent_tasks(agent_work_dir: str | Path) -> int:
             with contextlib.suppress(OSError, ValueError):
                 if _kill_group(int(read_json(forked)["pid"]), record.executor_start):
                     killed += 1
+        killed += kill_container(record.container_id, None)
     return killed

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from localmesos.agent import paths, volumes
 from localmesos.agent.checkpoint import read_json, read_json_or, write_json
+from localmesos.agent.containers import CONTAINER_ENV
 from localmesos.agent.errors import LaunchError
 from localmesos.agent.fetcher import fetch_all
 from localmesos.agent.flags import AgentFlags
@@ -320,6 +321,7 @@ class Agent:
             task=record.task,
             executor_environment=self.flags.executor_environment,
         )
+        env[CONTAINER_ENV] = record.container_id
         return {
             "shell": shell,
             "value": command.get("value") or "",

@@ -14,6 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from localmesos.agent.containers import CONTAINER_ENV, container_processes
+
 
 def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
@@ -35,7 +37,11 @@ def start_executor(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Po
             "value": value,
             "arguments": arguments or [],
             "sandbox": str(sandbox),
-            "env": {"PATH": "/usr/bin:/bin", "GREETING": "hello"},
+            "env": {
+                "PATH": "/usr/bin:/bin",
+                "GREETING": "hello",
+                CONTAINER_ENV: f"c-{tmp_path.name}-{len(procs)}",
+            },
             **extra,
         }
         (meta / "launch.json").write_text(json.dumps(spec))
@@ -124,3 +130,11 @@ def test_max_completion_time_kills_the_command(start_executor) -> None:
     outcome = _outcome(meta)
     assert outcome["max_completion_time_reached"] is True and outcome["killed"] is False
     assert os.WTERMSIG(outcome["wait_status"]) == signal.SIGTERM
+
+
+def test_container_is_destroyed_with_escaped_children_when_the_command_exits(start_executor) -> None:
+    # A child in its own session escapes the process group, but not the container.
+    _, meta, _ = start_executor("setsid sleep 300 & sleep 0.3; exit 0")
+    container_id = json.loads((meta / "launch.json").read_text())["env"][CONTAINER_ENV]
+    assert _outcome(meta)["wait_status"] == 0
+    _wait(lambda: not container_processes(container_id))

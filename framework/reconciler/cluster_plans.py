@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from framework.store.base import ClusterState as StoredCluster
+from framework.store.base import StoreSnapshot
 from model.cluster import ClusterSpec, parse_spec
 from model.errors import CassandraMesosError, CorruptRecord
 from model.intents import PlanIntents
@@ -75,3 +76,15 @@ def build_cluster_plans(
         recovery.PLAN: recovery.build_recovery_plan(state, recovery_intents),
     }
     return ClusterPlans(stored.name, spec, stored.target.config_id, state, plans)
+
+
+def build_all_plans(
+    snapshot: StoreSnapshot, health: Mapping[str, Mapping[str, NodeHealth]], reconciled: bool
+) -> dict[str, ClusterPlans]:
+    """Every cluster's plans from one snapshot; clusters without a (valid) target are left out."""
+    out = {}
+    for name, stored in snapshot.clusters.items():
+        built = build_cluster_plans(stored, health.get(name, {}), reconciled)
+        if built is not None:
+            out[name] = built
+    return out

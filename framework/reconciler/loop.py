@@ -27,7 +27,7 @@ from framework.mesos.errors import MesosError
 from framework.mesos.events import event_type, offers_of, rescinded_offer_id, status_of
 from framework.offers.evaluate import Fit, plan_offers
 from framework.offers.requirements import NodeRequirements
-from framework.reconciler.cluster_plans import ClusterPlans, build_cluster_plans
+from framework.reconciler.cluster_plans import ClusterPlans, build_all_plans
 from framework.reconciler.health import probe_all, targets
 from framework.reconciler.launch import NodeCommand, build_launch, requirements
 from framework.reconciler.offers import (
@@ -38,7 +38,7 @@ from framework.reconciler.offers import (
     placement_context,
     referenced_keys,
 )
-from framework.reconciler.updates import Outcome, store_update, task_id_of
+from framework.reconciler.updates import Outcome, already_recorded, store_update, task_id_of
 from framework.store.base import Store, StoreSnapshot
 from model.errors import CassandraMesosError, InvalidInput
 from model.node import NodeHealth
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 T = TypeVar("T")
+# Launches in flight at once within one cycle (each: one ZooKeeper write, then one ACCEPT).
+LAUNCH_CONCURRENCY = 8
 
 
 class MesosActions(Protocol):
@@ -114,6 +116,7 @@ class Reconciler:
         self._new_id = new_id
         self._mesos: MesosActions | None = None
         self._store_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store")
+        self._plan_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plans")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._health_due = asyncio.Event()
@@ -204,9 +207,12 @@ class Reconciler:
         self.wake()
 
     async def _on_update(self, status: Json) -> None:
-        # Raises when the store is unavailable: the driver then does not acknowledge.
-        outcome = await self._in_store_thread(store_update, self._store, status)
         tid = task_id_of(status)
+        if already_recorded(self._snapshot, status):
+            outcome = Outcome.UNCHANGED
+        else:
+            # Raises when the store is unavailable: the driver then does not acknowledge.
+            outcome = await self._in_store_thread(store_update, self._store, status)
         state = str(status.get("state", ""))
         log.info("task %s: %s (%s)", tid, state, outcome.value)
         pending = self._pending_reconcile
@@ -246,6 +252,7 @@ class Reconciler:
             with contextlib.suppress(asyncio.CancelledError):
                 await health
             self._store_threads.shutdown(wait=False, cancel_futures=True)
+            self._plan_thread.shutdown(wait=False, cancel_futures=True)
 
     def _can_act(self) -> bool:
         mesos = self._mesos
@@ -261,11 +268,10 @@ class Reconciler:
         now = self._clock()
         await self._reconcile(mesos, records, now)
 
-        self._plans = {}
-        for name, stored in snapshot.clusters.items():
-            built = build_cluster_plans(stored, self._health.get(name, {}), self._reconciled)
-            if built is not None:
-                self._plans[name] = built
+        # Pure but CPU-heavy with many nodes: off the event loop, so events keep flowing meanwhile.
+        self._plans = await asyncio.get_running_loop().run_in_executor(
+            self._plan_thread, build_all_plans, snapshot, dict(self._health), self._reconciled
+        )
 
         launches: list[tuple[ClusterPlans, LaunchNode]] = []
         kills: list[tuple[ClusterPlans, KillNode]] = []
@@ -360,12 +366,19 @@ class Reconciler:
                     referenced_keys(snapshot),
                     settings.role,
                 )
-                for fit in result.fits:
+                # Launches touch distinct nodes and offers: store-then-ACCEPT runs for several at once.
+                gate = asyncio.Semaphore(LAUNCH_CONCURRENCY)
+
+                async def launch(fit: Fit) -> None:
                     cp, act, req = wanted[(fit.node.cluster, fit.node.node)]
-                    answered.add(fit.offer_id)
-                    if await self._launch(mesos, snapshot, cp, act, req, fit):
+                    async with gate:
+                        launched = await self._launch(mesos, snapshot, cp, act, req, fit)
+                    if launched:
                         rec = cp.state.records.get(act.node)
                         pending_keys.discard(f"{cp.cluster}/{act.node}/{rec.launch_count if rec else 0}")
+
+                answered.update(fit.offer_id for fit in result.fits)  # each launch answers its offer
+                await asyncio.gather(*(launch(fit) for fit in result.fits))
                 for offer_id, ops in result.cleanups.items():
                     log.info("offer %s: destroying and unreserving orphaned resources", offer_id)
                     answered.add(offer_id)

@@ -9,7 +9,7 @@ from localmesos import resources as res
 from localmesos.jsonmap import id_of
 from localmesos.master import events
 from localmesos.master.state import Agent, Framework, JsonDict, Offer, Task
-from localmesos.master.validation import task_error, task_resources_error
+from localmesos.master.validation import task_command_error, task_error, task_resources_error
 from localmesos.resources import ResourceError, Resources
 
 if TYPE_CHECKING:
@@ -386,7 +386,7 @@ class _Accept:
         except ResourceError as exc:
             self._task_error(task, f"Task uses invalid resources: {exc}", now, reason)
             return
-        err = task_resources_error(resources)
+        err = task_resources_error(resources) or task_command_error(check)
         if err:
             self._task_error(task, err, now, reason)
             return

@@ -97,7 +97,8 @@ async def run_master(config: MasterConfig, stop: asyncio.Event | None = None) ->
     work_dir.mkdir(parents=True, exist_ok=True)
     master = Master(config)
     _wire_registry(master, work_dir / "registry.json")
-    runner = web.AppRunner(make_app(master), handler_cancellation=True, access_log=None)
+    # Streams never finish on their own: do not wait the default minute for them on shutdown.
+    runner = web.AppRunner(make_app(master), handler_cancellation=True, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, config.hostname, config.port, reuse_address=True)
     await site.start()

@@ -124,38 +124,49 @@ def _num(value: Any) -> str:
 
 
 def task_error(task: JsonDict, agent_id: str, known_ids: set[str], unreachable_ids: set[str]) -> str | None:
-    """Per-task checks before resources (validation.cpp task::internal)."""
+    """The checks validateTask runs before the resources, in Mesos' order."""
     task_id = id_of(task.get("task_id")) or ""
     err = id_error(task_id)
     if err:
-        return f"Task ID '{task_id}' is invalid: {err}"
-    if id_of(task.get("agent_id")) != agent_id:
-        return f"Task uses invalid agent {id_of(task.get('agent_id'))} while agent {agent_id} is expected"
+        return err
     if task_id in known_ids:
         return f"Task has duplicate ID: {task_id}"
     if task_id in unreachable_ids:
         return f"Task reuses the ID of an unreachable task: {task_id}"
+    if id_of(task.get("agent_id")) != agent_id:
+        return f"Task uses invalid agent {id_of(task.get('agent_id'))} while agent {agent_id} is expected"
     grace = ((task.get("kill_policy") or {}).get("grace_period") or {}).get("nanoseconds")
     if grace is not None and int(grace) < 0:
         return "Task's 'kill_policy.grace_period' must be non-negative"
     mct = (task.get("max_completion_time") or {}).get("nanoseconds")
     if mct is not None and int(mct) < 0:
         return "Task's `max_completion_time` must be non-negative"
-    has_command, has_executor = "command" in task, "executor" in task
-    if has_command == has_executor:
-        return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
+    check = task.get("health_check")
+    # The master fills `type` for legacy checks that only set `command` or `http`.
+    if isinstance(check, dict) and not ({"type", "command", "http"} & set(check)):
+        return "Task uses invalid health check: HealthCheck must specify 'type'"
+    return None
+
+
+def task_command_error(task: JsonDict) -> str | None:
+    """The checks after the resources: CommandInfo, then command-or-executor (validateExecutor)."""
     for var in ((task.get("command") or {}).get("environment") or {}).get("variables") or []:
         if var.get("type", "VALUE") == "VALUE" and "value" not in var:
             return (
                 f"Task's `CommandInfo` is invalid: Environment variable '{var.get('name')}' "
                 "of type 'VALUE' must have a value set"
             )
+    if ("command" in task) == ("executor" in task):
+        return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
     executor = task.get("executor")
     if executor is not None:
-        eid = id_of(executor.get("executor_id")) or ""
-        err = id_error(eid)
+        err = id_error(id_of(executor.get("executor_id")) or "")
         if err:
-            return f"Executor ID '{eid}' is invalid: {err}"
+            return err
+        if executor.get("type", "CUSTOM") != "CUSTOM":
+            return "'ExecutorInfo.type' must be 'CUSTOM'"
+        if "command" not in executor:
+            return "'ExecutorInfo.command' must be set"
     return None
 
 

@@ -265,3 +265,43 @@ async def test_launch_group_runs_every_task(master) -> None:
                 running.add(status["task_id"]["value"])
     finally:
         await sub.close()
+
+
+async def test_task_validation_order_and_texts(master) -> None:
+    sub = await subscribe(master.scheduler_url)
+    try:
+        offer = (await sub.offers())[0]
+        agent = offer["agent_id"]
+
+        def t(tid: str, **extra: object) -> dict:
+            return {
+                "name": tid,
+                "task_id": {"value": tid},
+                "agent_id": agent,
+                "resources": [scalar("cpus", 0.1)],
+                "command": {"value": "true"},
+                **extra,
+            }
+
+        tasks = [
+            t("env", command={"value": "true", "environment": {"variables": [{"name": "X"}]}}),
+            t("hc", health_check={"delay_seconds": 1.0}),
+            t("kp", kill_policy={"grace_period": {"nanoseconds": -1}}),
+            t("both", executor={"executor_id": {"value": "e"}, "command": {"value": "x"}}),
+            t("none-and-bad-agent", agent_id={"value": "x"}, resources=[]),
+        ]
+        await accept(sub, offer, [{"type": "LAUNCH", "launch": {"task_infos": tasks}}])
+        got = {}
+        while len(got) < len(tasks):
+            status = (await sub.next("UPDATE"))["update"]["status"]
+            got[status["task_id"]["value"]] = status["message"]
+        assert got == {
+            "env": "Task's `CommandInfo` is invalid: "
+            "Environment variable 'X' of type 'VALUE' must have a value set",
+            "hc": "Task uses invalid health check: HealthCheck must specify 'type'",
+            "kp": "Task's 'kill_policy.grace_period' must be non-negative",
+            "both": "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present",
+            "none-and-bad-agent": f"Task uses invalid agent x while agent {agent['value']} is expected",
+        }
+    finally:
+        await sub.close()

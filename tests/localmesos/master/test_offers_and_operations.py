@@ -291,7 +291,7 @@ async def test_task_errors(sub) -> None:
         errors["wrong-agent"]["message"]
         == f"Task uses invalid agent elsewhere while agent {agent} is expected"
     )
-    assert errors["bad/id"]["message"] == "Task ID 'bad/id' is invalid: 'bad/id' contains invalid characters"
+    assert errors["bad/id"]["message"] == "'bad/id' contains invalid characters"
     assert errors["withid"]["message"] == "The `id` field cannot be set on LAUNCH operations"
 
 

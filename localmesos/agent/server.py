@@ -4,6 +4,7 @@ and status update streams (docs/localmesos.md "Internal protocol")."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -26,6 +27,7 @@ from localmesos.agent.containers import CONTAINER_ENV
 from localmesos.agent.errors import LaunchError
 from localmesos.agent.fetcher import fetch_all
 from localmesos.agent.flags import AgentFlags
+from localmesos.agent.mesos_endpoints import file_routes, state_json
 from localmesos.agent.records import TaskRecord, process_alive, process_start_time
 from localmesos.agent.statuses import (
     duration_seconds,
@@ -41,6 +43,7 @@ from localmesos.agent.updates import UpdateStreams
 log = logging.getLogger("localmesos.agent")
 
 MONITOR_INTERVAL = 0.1
+COMPLETED_KEPT = 200  # finished tasks still shown by /state
 REGISTER_BACKOFF_MIN = 0.1
 REGISTER_BACKOFF_MAX = 2.0
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=5)
@@ -64,6 +67,8 @@ class Agent:
         self.agent_id: str | None = None
         self.checkpointed: list[dict[str, Any]] = []
         self.records: dict[tuple[str, str], TaskRecord] = {}
+        self.completed: collections.deque[TaskRecord] = collections.deque(maxlen=COMPLETED_KEPT)
+        self.start_time = time.time()
         self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.last_ping = clock()
         self.partitioned = False
@@ -204,6 +209,7 @@ class Agent:
             record.save()
             self.records.pop(record.key, None)
             self.streams.forget(record.key)
+            self.completed.append(record)
 
     # ------------------------------------------------------------------ registration and liveness
 
@@ -618,6 +624,23 @@ class Agent:
             }
         )
 
+    async def handle_mesos_state(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            state_json(
+                agent_id=self.agent_id or "",
+                ip=self.flags.ip,
+                port=self.port,
+                hostname=self.flags.hostname,
+                resources=self.flags.resources,
+                attributes=self.flags.attributes,
+                domain=self.flags.domain,
+                master=self.flags.master,
+                start_time=self.start_time,
+                running=list(self.records.values()),
+                completed=list(self.completed),
+            )
+        )
+
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.partition_middleware])
         app.add_routes(
@@ -631,6 +654,10 @@ class Agent:
                 web.post("/localmesos/partition", self.handle_partition),
                 web.post("/localmesos/heal", self.handle_heal),
                 web.get("/localmesos/state", self.handle_state),
+                web.get("/state", self.handle_mesos_state),
+                web.get("/state.json", self.handle_mesos_state),
+                web.get("/slave(1)/state", self.handle_mesos_state),
+                *file_routes(self.flags.work_dir),
             ]
         )
         return app

@@ -7,6 +7,7 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from localmesos.harness import LocalMesos
@@ -209,3 +210,30 @@ def test_failing_health_check_reports_unhealthy_then_kills_the_task(
     assert bad["reason"] == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
     killed = sched.wait_update("t-health", "TASK_KILLED", from_agent=True)
     assert killed["healthy"] is False
+
+
+def test_agent_state_and_files_endpoints_show_the_sandbox(
+    localmesos: LocalMesos, sched: RawScheduler
+) -> None:
+    offer = sched.next_offer()
+    sched.launch(offer, task(offer, "t-visible", "echo visible; while :; do sleep 0.1; done"))
+    sched.wait_update("t-visible", "TASK_RUNNING")
+    agent = localmesos.agents[0]
+    state = httpx.get(f"{agent.url}/state", timeout=10).json()
+    assert state["id"] == offer["agent_id"]["value"] and state["pid"] == f"slave(1)@{agent.ip}:{agent.port}"
+    assert state["resources"]["cpus"] == 4
+    framework = next(f for f in state["frameworks"] if f["id"] == sched.framework_id)
+    executor = next(e for e in framework["executors"] if e["id"] == "t-visible")
+    assert executor["tasks"][0]["state"] == "TASK_RUNNING"
+    directory = executor["directory"]
+    assert directory == str(_sandbox(localmesos, sched.framework_id or "", "t-visible"))
+
+    read = httpx.get(
+        f"{agent.url}/files/read", params={"path": f"{directory}/stdout", "offset": 0}, timeout=10
+    )
+    assert read.json() == {"data": "visible\n", "offset": 0}
+    listing = httpx.get(f"{agent.url}/files/browse", params={"path": directory}, timeout=10).json()
+    assert {Path(e["path"]).name for e in listing} >= {"stdout", "stderr"}
+    assert (
+        httpx.get(f"{agent.url}/files/read", params={"path": "/etc/passwd", "offset": 0}).status_code == 404
+    )

@@ -517,15 +517,7 @@ def run_up(
                 if r.status_code != 202:
                     raise UpError(f"creating cluster {cluster} was refused: HTTP {r.status_code} {r.text}")
                 started = time.monotonic()
-                with Live(plan_table(cluster, None, 0), console=out, refresh_per_second=2) as live:
-                    points = wait_deployed(
-                        stack,
-                        cluster,
-                        nodes,
-                        on_plan=lambda plan: live.update(
-                            plan_table(cluster, plan, time.monotonic() - started)
-                        ),
-                    )
+                points = _deploy_with_progress(stack, cluster, nodes, out, started)
                 out.print(
                     f"cluster {cluster}: {nodes} node(s) UN and answering CQL "
                     f"after {time.monotonic() - started:.0f}s"

@@ -23,7 +23,7 @@ from aiohttp import web
 
 from localmesos.agent import paths, volumes
 from localmesos.agent.checkpoint import read_json, read_json_or, write_json
-from localmesos.agent.containers import CONTAINER_ENV
+from localmesos.agent.containers import CONTAINER_ENV, kill_container
 from localmesos.agent.errors import LaunchError
 from localmesos.agent.fetcher import fetch_all
 from localmesos.agent.flags import AgentFlags
@@ -98,6 +98,9 @@ class Agent:
                 continue
             if record.completed:
                 continue
+            if not record.framework_info.get("checkpoint", False):
+                self._drop_uncheckpointed(record)
+                continue
             self.records[record.key] = record
             executor_pid_file = record.meta / "executor.pid"
             if record.phase == "launching" and executor_pid_file.exists():
@@ -127,6 +130,18 @@ class Agent:
                 record.state,
                 record.phase,
             )
+
+    def _drop_uncheckpointed(self, record: TaskRecord) -> None:
+        """A framework without `checkpoint` loses its tasks with the agent process (reference §7.7):
+        its executors die and nothing is recovered; the master reports them lost."""
+        if process_alive(record.executor_pid, record.executor_start) and record.executor_pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(record.executor_pid, signal.SIGKILL)
+        pid = read_json_or(record.meta / "forked.pid", {}).get("pid")
+        kill_container(record.container_id, pid)
+        record.completed = True
+        record.save()
+        log.info("task %s of non-checkpointing framework %s dropped", record.task_id, record.framework_id)
 
     # ------------------------------------------------------------------ status updates
 
@@ -679,6 +694,9 @@ class Agent:
         self.background = [asyncio.create_task(loop()) for loop in loops]
         try:
             await stop.wait()
+            for record in list(self.records.values()):
+                if not record.framework_info.get("checkpoint", False):
+                    self._drop_uncheckpointed(record)
         finally:
             for t in self.background:
                 t.cancel()

@@ -19,7 +19,11 @@ Event = dict[str, Any]
 
 
 def framework_info(
-    name: str = "lm-test", role: str = "test", partition_aware: bool = False, framework_id: str | None = None
+    name: str = "lm-test",
+    role: str = "test",
+    partition_aware: bool = False,
+    framework_id: str | None = None,
+    checkpoint: bool = True,
 ) -> dict[str, Any]:
     caps = [{"type": "MULTI_ROLE"}, {"type": "RESERVATION_REFINEMENT"}]
     if partition_aware:
@@ -28,7 +32,7 @@ def framework_info(
         "user": "root",
         "name": name,
         "roles": [role],
-        "checkpoint": True,
+        "checkpoint": checkpoint,
         "failover_timeout": 3600.0,
         "capabilities": caps,
     }

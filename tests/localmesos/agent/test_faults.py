@@ -216,3 +216,16 @@ def test_status_update_is_retried_until_acknowledged_and_later_ones_wait(localme
         _until(lambda: "t-quick" not in _agent_tasks(localmesos), what="stream drained after the last ack")
     finally:
         sched.close()
+
+
+def test_tasks_of_a_non_checkpointing_framework_die_with_the_agent(localmesos: LocalMesos) -> None:
+    sched = RawScheduler(localmesos.master_url, framework_info(checkpoint=False)).subscribe()
+    try:
+        _running_task(localmesos, sched, "t-fragile")
+        pid = _task_pid(localmesos, "t-fragile")
+        localmesos.restart_agent(0)
+        _until(lambda: not _alive(pid), what="task of a non-checkpointing framework gone")
+        lost = sched.wait_update("t-fragile", "TASK_LOST")
+        assert lost["source"] == "SOURCE_MASTER"
+    finally:
+        sched.close()

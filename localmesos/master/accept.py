@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from typing import TYPE_CHECKING
 
 from localmesos import resources as res
@@ -122,6 +123,16 @@ def _launch_tasks(op: JsonDict) -> list[JsonDict] | None:
     if op.get("type") == "LAUNCH_GROUP":
         return list(((op.get("launch_group") or {}).get("task_group") or {}).get("tasks") or [])
     return None
+
+
+class _Either:
+    """Membership in either of two containers."""
+
+    def __init__(self, first: Container[str], second: Container[str]) -> None:
+        self.first, self.second = first, second
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.first or item in self.second
 
 
 class _Accept:
@@ -371,13 +382,15 @@ class _Accept:
 
     def _launch_one(self, task: JsonDict, now: float, group_executor: JsonDict | None) -> None:
         reason = "REASON_TASK_GROUP_INVALID" if group_executor is not None else "REASON_TASK_INVALID"
-        known = set(self.framework.tasks) | self.launched_ids
+        known = _Either(
+            self.framework.tasks, self.launched_ids
+        )  # no copy: frameworks hold thousands of tasks
         check = task
         if group_executor is not None:
             # Tasks of a group run under the group's executor; validate them as command tasks.
             check = {k: v for k, v in task.items() if k != "executor"}
             check.setdefault("command", {})
-        err = task_error(check, self.agent.id, known, set(self.framework.unreachable_tasks))
+        err = task_error(check, self.agent.id, known, self.framework.unreachable_tasks)
         if err:
             self._task_error(task, err, now, reason)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from typing import Any
 
 from localmesos import resources as res
@@ -123,7 +124,9 @@ def _num(value: Any) -> str:
     return f"{f:g}"
 
 
-def task_error(task: JsonDict, agent_id: str, known_ids: set[str], unreachable_ids: set[str]) -> str | None:
+def task_error(
+    task: JsonDict, agent_id: str, known_ids: Container[str], unreachable_ids: Container[str]
+) -> str | None:
     """The checks validateTask runs before the resources, in Mesos' order."""
     task_id = id_of(task.get("task_id")) or ""
     err = id_error(task_id)

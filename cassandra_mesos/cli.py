@@ -54,6 +54,14 @@ def up(
     raise typer.Exit(run_up(work_dir, api_port, mesos_port, zk_port, agents, nodes, cluster))
 
 
+@app.command()
+def sidecar() -> None:
+    """The command of a node task (not for people): reads CM_NODE_CONFIG, runs and supervises Cassandra."""
+    from sidecar.main import main as sidecar_main
+
+    raise typer.Exit(sidecar_main())
+
+
 # cluster, plan, node, connection: clients of the REST API.
 register_api_commands(app)
 

@@ -67,7 +67,7 @@ def allocate(
         return []
     share: dict[str, float] = {}
     for fw, _ in candidates:
-        share[fw.id] = sum(t.resources.scalar("cpus") for t in fw.tasks.values())
+        share[fw.id] = fw.cpus_in_use
     grants: list[Grant] = []
     for agent in agents:
         if not agent.connected:

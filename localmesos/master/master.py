@@ -350,6 +350,7 @@ class Master:
         framework.tasks[task.task_id] = task
         agent.tasks.add((framework.id, task.task_id))
         agent.used = agent.used + task.resources
+        framework.cpus_in_use += task.resources.scalar("cpus")
         self.notify("TASK_ADDED", task)
 
     def _release(self, task: Task) -> None:
@@ -358,6 +359,9 @@ class Master:
         if agent is not None and (task.framework_id, task.task_id) in agent.tasks:
             agent.tasks.discard((task.framework_id, task.task_id))
             agent.used = agent.used - task.resources
+            framework = self.frameworks.get(task.framework_id)
+            if framework is not None:
+                framework.cpus_in_use = max(0.0, framework.cpus_in_use - task.resources.scalar("cpus"))
 
     def send_master_update(self, framework: Framework, status: JsonDict) -> None:
         self.send(framework, events.update(status))

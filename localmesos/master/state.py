@@ -122,9 +122,17 @@ class Framework:
     failover_timer: Any = None
     offer_constraints: JsonDict | None = None
 
+    cpus_in_use: float = 0.0  # of its live tasks; the allocator's fairness key
+    _caps: tuple[JsonDict, frozenset[str]] | None = None
+
     @property
-    def capabilities(self) -> set[str]:
-        return {c.get("type", "") for c in self.info.get("capabilities") or []}
+    def capabilities(self) -> frozenset[str]:
+        cached = self._caps
+        if cached is not None and cached[0] is self.info:
+            return cached[1]
+        caps = frozenset(c.get("type", "") for c in self.info.get("capabilities") or [])
+        self._caps = (self.info, caps)
+        return caps
 
     def has(self, capability: str) -> bool:
         return capability in self.capabilities

@@ -103,14 +103,6 @@ def test_refuse_seconds_rules() -> None:
 
 def test_less_served_framework_goes_first() -> None:
     busy, idle = framework("busy", ["r"]), framework("idle", ["r"])
-    from localmesos.master.state import Task
-
-    busy.tasks["t"] = Task(
-        framework_id="busy",
-        agent_id="x",
-        info={"task_id": {"value": "t"}},
-        role="r",
-        resources=Resources([scalar("cpus", 8)]),
-    )
+    busy.cpus_in_use = 8.0  # kept up to date by the master as tasks start and end
     grants = allocate([agent("a")], [busy, idle], {}, now=0.0)
     assert [g.framework_id for g in grants] == ["idle"]

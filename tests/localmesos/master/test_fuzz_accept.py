@@ -13,7 +13,7 @@ from localmesos import simulated
 from localmesos.jsonmap import ConversionError, parse_message
 from localmesos.master import accept as accept_ops
 from localmesos.master.master import Master
-from localmesos.master.state import Framework, MasterConfig
+from localmesos.master.state import Framework, MasterConfig, is_terminal
 from localmesos.resources import Resources
 
 
@@ -143,5 +143,7 @@ def test_accept_keeps_agent_books_consistent(data: st.DataObject) -> None:
                 event(f"{e['type']} {status.get('state', '')}")
             assert base_totals(agent.total) == before  # conversions never create or lose resources
             assert agent.total.contains(agent.used + agent.offered)
+            live = [t for t in fw.tasks.values() if not is_terminal(t.state)]
+            assert abs(fw.cpus_in_use - sum(t.resources.scalar("cpus") for t in live)) < 1e-9
 
     asyncio.run(run())

@@ -41,6 +41,8 @@ def kill_agent_tasks(agent_work_dir: str | Path) -> int:
             record = TaskRecord.load(path)
         except (OSError, ValueError, TypeError):
             continue
+        if record.completed:
+            continue  # its executor exited and destroyed the container already
         if process_alive(record.executor_pid, record.executor_start) and record.executor_pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(record.executor_pid, signal.SIGKILL)

@@ -8,7 +8,7 @@ tagged with the task it came from (a slow answer cannot complete a block for a n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 import httpx
@@ -25,12 +25,14 @@ class HealthTarget:
     url: str
 
 
-def targets(records: Iterable[TaskRecord]) -> list[HealthTarget]:
-    """The running nodes with a known address and sidecar port."""
+def targets(records: Iterable[TaskRecord], task_ids: Set[str] | None = None) -> list[HealthTarget]:
+    """The running nodes with a known address and sidecar port; with ``task_ids``, just those
+    tasks (just reported running: the snapshot may not say so yet)."""
     out = []
     for rec in records:
         port = rec.ports.get("sidecar")
-        if rec.state != "TASK_RUNNING" or not rec.hostname or not port:
+        wanted = rec.state == "TASK_RUNNING" if task_ids is None else rec.task_id in task_ids
+        if not wanted or not rec.hostname or not port:
             continue
         out.append(HealthTarget(rec.cluster, rec.node, rec.task_id, f"http://{rec.hostname}:{port}"))
     return out

@@ -94,6 +94,7 @@ class ReconcilerSettings:
     health_timeout_s: float = 2.0
     kill_retry_s: float = 30.0
     revive_every_s: float = 30.0
+    coalesce_s: float = 0.1
     max_nodes_per_agent: int = 1
 
 
@@ -120,6 +121,7 @@ class Reconciler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._health_due = asyncio.Event()
+        self._health_soon: set[str] = set()
         self._book = OfferBook()
         self._health: dict[str, dict[str, NodeHealth]] = {}
         self._snapshot: StoreSnapshot | None = None
@@ -220,6 +222,7 @@ class Reconciler:
             self._reconciled = True
             log.info("reconciliation complete")
         if state == "TASK_RUNNING":
+            self._health_soon.add(tid)
             self._health_due.set()
         if outcome is Outcome.STALE and state in ACTIVE_STATES:
             # A task that is not its node's current one (an older launch): never two of a node.
@@ -236,6 +239,9 @@ class Reconciler:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._settings.cycle_interval_s):
                         await self._wake.wait()
+                # A burst of events (hundreds of updates after a launch wave) makes one cycle,
+                # not hundreds: each cycle reads and plans everything.
+                await asyncio.sleep(self._settings.coalesce_s)
                 self._wake.clear()
                 if not self._can_act():
                     continue
@@ -446,18 +452,27 @@ class Reconciler:
     # ---- sidecar health -----------------------------------------------------------------------
 
     async def _health_loop(self) -> None:
+        """A sweep of every running node each ``health_interval_s``; in between, only the nodes
+        just reported TASK_RUNNING (a sweep per update would probe 1,000 nodes per update)."""
+        interval = self._settings.health_interval_s
+        next_sweep = 0.0
         async with httpx.AsyncClient(timeout=self._settings.health_timeout_s) as client:
             while True:
                 snapshot = self._snapshot
                 if snapshot is not None and self._subscribed:
-                    results = await probe_all(client, targets(all_records(snapshot)))
-                    fresh: dict[str, dict[str, NodeHealth]] = {}
+                    sweep = self._clock() >= next_sweep
+                    if sweep:
+                        next_sweep = self._clock() + interval
+                    soon, self._health_soon = self._health_soon, set()
+                    nodes = targets(all_records(snapshot), None if sweep else soon)
+                    results = await probe_all(client, nodes)
+                    fresh = {} if sweep else {c: dict(h) for c, h in self._health.items()}
                     for (cluster, node), health in results.items():
                         fresh.setdefault(cluster, {})[node] = health
                     if fresh != self._health:
                         self._health = fresh
                         self.wake()
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._settings.health_interval_s):
+                    async with asyncio.timeout(max(0.05, min(interval, next_sweep - self._clock()))):
                         await self._health_due.wait()
                 self._health_due.clear()

@@ -99,8 +99,8 @@ def _adopt_tasks(
             )
         task.state = str(item.get("state") or (status or {}).get("state") or "TASK_STAGING")
         task.unreachable_time = None
-        if status and (not task.statuses or task.statuses[-1] != status):
-            task.statuses.append(status)
+        if status:
+            task.record(status)
         if is_terminal(task.state):
             framework.tasks[tid] = task
         else:
@@ -132,7 +132,7 @@ def _adopt_tasks(
             task.task_id, state, "REASON_RECONCILIATION", "Task is unknown to the agent", now, agent.id
         )
         task.state = state
-        task.statuses.append(status)
+        task.record(status)
         framework.completed_tasks.append(task)
         master.send(framework, events.update(status))
         master.notify("TASK_UPDATED", task)
@@ -159,7 +159,7 @@ def mark_unreachable(master: Master, agent: Agent, message: str) -> None:
         state = "TASK_UNREACHABLE" if framework.partition_aware else "TASK_LOST"
         extra = {"unreachable_time": {"nanoseconds": int(now * 1e9)}} if framework.partition_aware else {}
         status = events.master_status(tid, state, "REASON_AGENT_REMOVED", message, now, agent.id, extra)
-        task.statuses.append(status)
+        task.record(status)
         master.send(framework, events.update(status))
         master.notify("TASK_UPDATED", task)
     for framework in master.frameworks.values():

@@ -186,7 +186,7 @@ class Master:
                     now,
                     task.agent_id,
                 )
-                task.statuses.append(status)
+                task.record(status)
                 task.state = "TASK_KILLED"
             self._release(task)
             framework.completed_tasks.append(task)
@@ -391,7 +391,7 @@ class Master:
         if task is not None:
             was_terminal = is_terminal(task.state)
             task.state = latest_state or status["state"]
-            task.statuses.append(status)
+            task.record(status)
             if is_terminal(task.state) and not was_terminal:
                 self._release(task)
             if framework.connected:

@@ -82,6 +82,13 @@ class Task:
     status_update_uuid: str | None = None  # base64
     unreachable_time: float | None = None
 
+    def record(self, status: JsonDict) -> None:
+        """Keep the status history like Mesos: a repeat of the latest state replaces it."""
+        if self.statuses and self.statuses[-1].get("state") == status.get("state"):
+            self.statuses[-1] = status
+        else:
+            self.statuses.append(status)
+
     @property
     def task_id(self) -> str:
         return str(self.info["task_id"]["value"])

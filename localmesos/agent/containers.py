@@ -17,21 +17,30 @@ import psutil
 CONTAINER_ENV = "LOCALMESOS_CONTAINER_ID"
 
 
-def container_processes(container_id: str) -> list[psutil.Process]:
-    out = []
+def processes_by_container() -> dict[str, list[psutil.Process]]:
+    """Every live process tagged with a container id, grouped by it (one scan of the process table)."""
+    out: dict[str, list[psutil.Process]] = {}
     for proc in psutil.process_iter():
         with contextlib.suppress(psutil.Error, OSError):
-            if proc.environ().get(CONTAINER_ENV) == container_id and proc.status() != psutil.STATUS_ZOMBIE:
-                out.append(proc)
+            container_id = proc.environ().get(CONTAINER_ENV)
+            if container_id and proc.status() != psutil.STATUS_ZOMBIE:
+                out.setdefault(container_id, []).append(proc)
     return out
 
 
-def signal_container(container_id: str, pgid: int | None, sig: int) -> int:
-    """Send `sig` to the task's process group and every process tagged with its container id."""
+def container_processes(container_id: str) -> list[psutil.Process]:
+    return processes_by_container().get(container_id, [])
+
+
+def signal_container(
+    container_id: str, pgid: int | None, sig: int, procs: list[psutil.Process] | None = None
+) -> int:
+    """Send `sig` to the task's process group and every process tagged with its container id
+    (`procs`, when the caller already scanned the process table)."""
     if pgid is not None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
-    procs = container_processes(container_id)
+    procs = container_processes(container_id) if procs is None else procs
     for proc in procs:
         with contextlib.suppress(psutil.Error):
             proc.send_signal(sig)

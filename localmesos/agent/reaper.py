@@ -15,7 +15,7 @@ import psutil
 
 from localmesos.agent import paths
 from localmesos.agent.checkpoint import read_json
-from localmesos.agent.containers import kill_container
+from localmesos.agent.containers import processes_by_container, signal_container
 from localmesos.agent.records import TaskRecord, process_alive
 
 
@@ -36,6 +36,7 @@ def _kill_group(pid: int, not_before: float | None) -> bool:
 def kill_agent_tasks(agent_work_dir: str | Path) -> int:
     """SIGKILL the executor and the task process group of every run of this agent; returns how many."""
     killed = 0
+    tagged = processes_by_container()
     for path in paths.task_records(str(agent_work_dir)):
         try:
             record = TaskRecord.load(path)
@@ -52,5 +53,7 @@ def kill_agent_tasks(agent_work_dir: str | Path) -> int:
             with contextlib.suppress(OSError, ValueError):
                 if _kill_group(int(read_json(forked)["pid"]), record.executor_start):
                     killed += 1
-        killed += kill_container(record.container_id, None)
+        killed += signal_container(
+            record.container_id, None, signal.SIGKILL, tagged.get(record.container_id, [])
+        )
     return killed

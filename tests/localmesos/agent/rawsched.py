@@ -24,8 +24,11 @@ def framework_info(
     partition_aware: bool = False,
     framework_id: str | None = None,
     checkpoint: bool = True,
+    killing_state: bool = False,
 ) -> dict[str, Any]:
     caps = [{"type": "MULTI_ROLE"}, {"type": "RESERVATION_REFINEMENT"}]
+    if killing_state:
+        caps.append({"type": "TASK_KILLING_STATE"})
     if partition_aware:
         caps.append({"type": "PARTITION_AWARE"})
     info: dict[str, Any] = {

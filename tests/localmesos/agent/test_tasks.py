@@ -237,3 +237,21 @@ def test_agent_state_and_files_endpoints_show_the_sandbox(
     assert (
         httpx.get(f"{agent.url}/files/read", params={"path": "/etc/passwd", "offset": 0}).status_code == 404
     )
+
+
+def test_framework_with_task_killing_state_sees_task_killing_first(localmesos: LocalMesos) -> None:
+    sched = RawScheduler(localmesos.master_url, framework_info(killing_state=True)).subscribe()
+    try:
+        offer = sched.next_offer()
+        sched.launch(
+            offer, task(offer, "t-killing", "trap 'sleep 0.3; exit 0' TERM; while :; do sleep 0.05; done")
+        )
+        sched.wait_update("t-killing", "TASK_RUNNING")
+        sched.call("KILL", kill={"task_id": {"value": "t-killing"}, "agent_id": offer["agent_id"]})
+        killed = sched.wait_update("t-killing", "TASK_KILLED", from_agent=True)
+        states = [s["state"] for s in sched.updates("t-killing") if s.get("uuid")]
+        assert states[-2:] == ["TASK_KILLING", "TASK_KILLED"]
+        assert killed["message"] == "Command exited with status 0"  # still KILLED: a kill was requested
+    finally:
+        sched.call("TEARDOWN")
+        sched.close()

@@ -158,6 +158,13 @@ def test_task_writes_into_its_persistent_volume_and_a_relaunch_reads_it(
     volume_dir = localmesos.agents[0].work_dir / "volumes" / "roles" / role / "vol-1"
     assert (volume_dir / "file").read_text() == "payload\n"
 
+    # Reservations and volumes are checkpointed: they survive an agent restart.
+    localmesos.restart_agent(0)
+    agent_state = httpx.get(f"{localmesos.agents[0].url}/localmesos/state", timeout=10).json()
+    assert [r["disk"]["persistence"]["id"] for r in agent_state["checkpointed_resources"] if "disk" in r] == [
+        "vol-1"
+    ]
+
     def has_volume(o: dict) -> bool:
         return any(
             ((r.get("disk") or {}).get("persistence") or {}).get("id") == "vol-1" for r in o["resources"]

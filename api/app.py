@@ -20,6 +20,7 @@ from api.context import AppContext
 from api.errors import install_error_handlers
 from api.metrics import install_metrics
 from api.queries import SidecarStatus
+from api.read_cache import ReadCache
 from api.routes import clusters, datacenter, nodes, plans, service
 from framework.views import SchedulerView
 from model.records import TaskRecord
@@ -50,6 +51,7 @@ def create_app(
     token: str | None = None,
     public_url: str | None = None,
     sidecar_status: SidecarStatus | None = None,
+    read_cache_s: float = 1.0,
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The API of one scheduler instance.
@@ -57,6 +59,7 @@ def create_app(
     ``token``: when set, every PUT/POST/DELETE needs ``Authorization: Bearer <token>``.
     ``public_url``: this instance's base URL as peers reach it (default: from each request).
     ``sidecar_status``: how GET node reads live status (default: HTTP to the node's sidecar).
+    ``read_cache_s``: longest reuse of a GET cluster/plan/nodes answer (api/read_cache.py); 0: none.
     """
     app = FastAPI(
         title="cassandra-mesos",
@@ -65,12 +68,16 @@ def create_app(
     )
     install_error_handlers(app)
     registry = install_metrics(app, view)
+    cache = ReadCache(max_age=read_cache_s)
+    if read_cache_s > 0:
+        cache.follow(view.store)
     ctx = AppContext(
         view=view,
-        commands=Commands(view, clock),
+        commands=Commands(view, clock, on_write=cache.invalidate),
         guard=token_guard(token),
         public_url=public_url,
         sidecar_status=sidecar_status if sidecar_status is not None else http_sidecar_status(),
+        cache=cache,
     )
     app.include_router(service.build(ctx, registry))
     app.include_router(clusters.build(ctx))

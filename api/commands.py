@@ -53,9 +53,16 @@ class Outcome:
 
 
 class Commands:
-    def __init__(self, view: SchedulerView, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        view: SchedulerView,
+        clock: Callable[[], float] = time.time,
+        on_write: Callable[[], None] = lambda: None,
+    ) -> None:
         self._view = view
         self._clock = clock
+        # Called after every write, before answering: the read cache drops what it holds.
+        self._on_write = on_write
         self._intents_lock = threading.Lock()
 
     @property
@@ -63,6 +70,7 @@ class Commands:
         return self._view.store
 
     def _done(self, outcome: Outcome) -> Outcome:
+        self._on_write()
         self._view.wake()
         return outcome
 
@@ -200,4 +208,5 @@ class Commands:
         data: dict[str, Any] = info.model_dump()
         data["registered_at"] = self._clock()
         store.put_peer(cluster, info.data_center, data)
+        self._on_write()
         self._view.wake()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
 from api import queries
 from api.context import AppContext
@@ -36,8 +36,13 @@ def build(ctx: AppContext) -> APIRouter:
     @router.get(
         "/{cluster}", response_model=ClusterInfo, responses=errors, summary="A cluster, its spec and status"
     )
-    def get_cluster(cluster: str) -> dict[str, Any]:
-        return queries.cluster_info(ctx.view, cluster)
+    def get_cluster(cluster: str) -> Response:
+        body = ctx.cache.get(
+            ("cluster", cluster),
+            ctx.health_fingerprint(cluster),
+            lambda: queries.cluster_info(ctx.view, cluster),
+        )
+        return Response(body, media_type="application/json")
 
     @router.put(
         "/{cluster}",

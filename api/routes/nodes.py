@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api import queries
 from api.context import AppContext
@@ -25,8 +25,11 @@ def build(ctx: AppContext) -> APIRouter:
     }
 
     @router.get("", response_model=list[NodeInfo], responses=errors, summary="The cluster's launched nodes")
-    def list_nodes(cluster: str) -> list[dict[str, Any]]:
-        return queries.list_nodes(ctx.view, cluster)
+    def list_nodes(cluster: str) -> Response:
+        body = ctx.cache.get(
+            ("nodes", cluster), ctx.health_fingerprint(cluster), lambda: queries.list_nodes(ctx.view, cluster)
+        )
+        return Response(body, media_type="application/json")
 
     @router.get(
         "/{node}", response_model=NodeDetail, responses=errors, summary="A node's record and its live status"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api import queries
 from api.context import AppContext
@@ -33,8 +33,13 @@ def build(ctx: AppContext) -> APIRouter:
     @router.get(
         "/{plan}", response_model=PlanInfo, responses=errors, summary="A plan, phase by phase, block by block"
     )
-    def get_plan(cluster: str, plan: str) -> dict[str, Any]:
-        return queries.plan_json(ctx.view, cluster, plan)
+    def get_plan(cluster: str, plan: str) -> Response:
+        body = ctx.cache.get(
+            ("plan", cluster, plan),
+            ctx.health_fingerprint(cluster),
+            lambda: queries.plan_json(ctx.view, cluster, plan),
+        )
+        return Response(body, media_type="application/json")
 
     @router.post(
         "/{plan}/{verb}",

@@ -37,6 +37,7 @@ class StoreView:
         self.wakes = 0
         self.woken = threading.Event()
         self.leader = True
+        self.plan_builds = 0
 
     @property
     def store(self) -> Store:
@@ -56,6 +57,7 @@ class StoreView:
         return ZOOKEEPER_CONNECTED if self._store.is_writable() else "suspended"
 
     def plans(self, cluster: str) -> dict[str, Plan]:
+        self.plan_builds += 1
         target = self._store.get_target(cluster)
         if target is None:
             return {}
@@ -157,11 +159,12 @@ def fake_sidecar(record: TaskRecord) -> Mapping[str, Any]:
 
 @pytest.fixture
 def client(view: StoreView) -> Iterator[TestClient]:
-    with TestClient(create_app(view, sidecar_status=fake_sidecar)) as c:
+    # Route semantics without the read cache (tests/api/test_read_cache.py covers it).
+    with TestClient(create_app(view, sidecar_status=fake_sidecar, read_cache_s=0)) as c:
         yield c
 
 
 @pytest.fixture
 def secured(view: StoreView) -> Iterator[TestClient]:
-    with TestClient(create_app(view, token=TOKEN, sidecar_status=fake_sidecar)) as c:
+    with TestClient(create_app(view, token=TOKEN, sidecar_status=fake_sidecar, read_cache_s=0)) as c:
         yield c

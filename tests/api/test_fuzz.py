@@ -49,7 +49,7 @@ def fuzz_app(view: StoreView) -> FastAPI:
 # The schema is static: rendering it calls nothing on the view, so any object stands in here;
 # every request of the test goes to ``fuzz_app`` over the real store.
 schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", create_app(cast(SchedulerView, object()), token=TOKEN)
+    "/openapi.json", create_app(cast(SchedulerView, object()), token=TOKEN, read_cache_s=0)
 )
 
 

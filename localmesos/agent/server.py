@@ -205,8 +205,11 @@ class Agent:
 
     async def update_loop(self) -> None:
         while True:
+            # Sleep until woken (new update, ack, registration) or until the next retry is due.
+            due = self.streams.next_retry_at()
+            timeout = 1.0 if due is None else min(1.0, max(0.01, due - self.clock()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake_updates.wait(), timeout=0.05)
+                await asyncio.wait_for(self.wake_updates.wait(), timeout=timeout)
             self.wake_updates.clear()
             if self.partitioned or not self.registered.is_set() or self.need_register.is_set():
                 continue

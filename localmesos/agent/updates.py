@@ -45,6 +45,10 @@ class UpdateStreams:
                 out.append((record, head, True))
         return out
 
+    def next_retry_at(self) -> float | None:
+        """When the earliest armed retry is due (None when nothing is in flight)."""
+        return min((t.next_at for t in self.timers.values()), default=None)
+
     def acknowledge(self, record: TaskRecord, uuid: Any) -> bool:
         """Drop the head update if `uuid` is its uuid (a stale or duplicate ack changes nothing)."""
         if not record.pending or record.pending[0]["uuid"] != uuid:

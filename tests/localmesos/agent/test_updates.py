@@ -55,3 +55,14 @@ def test_streams_are_independent_and_resend_all_restarts_timers() -> None:
     silent = _record("s", "us")
     silent.silent = True  # framework shut down: nothing is sent
     assert _sent(streams, [silent], now=2) == []
+
+
+def test_next_retry_at_is_the_earliest_armed_timer() -> None:
+    streams = UpdateStreams(retry=10, retry_max=600)
+    assert streams.next_retry_at() is None
+    a, b = _record("a", "ua"), _record("b", "ub")
+    _sent(streams, [a], now=0)
+    _sent(streams, [b], now=3)
+    assert streams.next_retry_at() == 10
+    streams.acknowledge(a, "ua")
+    assert streams.next_retry_at() == 13

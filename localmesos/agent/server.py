@@ -496,7 +496,9 @@ class Agent:
 
     async def monitor_loop(self) -> None:
         while True:
-            await asyncio.sleep(MONITOR_INTERVAL)
+            # Look more often while a task is starting: TASK_RUNNING should follow the fork closely.
+            starting = any(r.state == "TASK_STARTING" for r in self.records.values())
+            await asyncio.sleep(MONITOR_INTERVAL / 5 if starting else MONITOR_INTERVAL)
             for record in list(self.records.values()):
                 try:
                     if record.phase == "running":

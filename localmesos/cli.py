@@ -47,6 +47,11 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--max-agent-ping-timeouts", type=int, default=5)
     p.add_argument("--status-update-retry", type=float, default=None)
     p.add_argument(
+        "--stop-with-parent",
+        action="store_true",
+        help="stop everything when the process that started `run` dies (used by the test harness)",
+    )
+    p.add_argument(
         "--executor-environment-variables",
         default=None,
         help="JSON object passed to every agent: the environment of executors and tasks",
@@ -84,6 +89,7 @@ def _run(ns: argparse.Namespace) -> None:
         max_agent_ping_timeouts=ns.max_agent_ping_timeouts,
         status_update_retry=ns.status_update_retry,
         executor_environment=ns.executor_environment_variables,
+        stop_with_parent=ns.stop_with_parent,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
     asyncio.run(run_supervisor(config))

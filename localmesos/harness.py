@@ -92,6 +92,7 @@ class LocalMesos:
             str(agent_ping_timeout),
             "--max-agent-ping-timeouts",
             str(max_agent_ping_timeouts),
+            "--stop-with-parent",
         ]
         # A list gives each agent its own resources (e.g. distinct port ranges).
         for resources in [agent_resources] if isinstance(agent_resources, str) else agent_resources:

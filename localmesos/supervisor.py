@@ -57,6 +57,7 @@ class RunConfig:
     agent_ping_timeout: float = 15.0
     max_agent_ping_timeouts: int = 5
     status_update_retry: float | None = None
+    stop_with_parent: bool = False  # the harness: if the test process dies, take everything down
     executor_environment: str | None = None  # JSON object, the agents' --executor-environment-variables
 
     def agent_attributes(self, index: int) -> str:
@@ -374,12 +375,25 @@ class Supervisor:
             (self.work_dir / "localmesos.json").unlink(missing_ok=True)
 
 
+async def _watch_parent(stop: asyncio.Event, parent: int) -> None:
+    # Reparenting means the process that started us died (e.g. a test runner killed on timeout).
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
+    log.warning("parent process %d is gone; stopping", parent)
+    stop.set()
+
+
 async def run_supervisor(config: RunConfig) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await Supervisor(config).run(stop)
+    watcher = asyncio.create_task(_watch_parent(stop, os.getppid())) if config.stop_with_parent else None
+    try:
+        await Supervisor(config).run(stop)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
 
 
 def read_info(work_dir: str | os.PathLike[str]) -> dict[str, Any]:

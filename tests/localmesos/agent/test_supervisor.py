@@ -163,3 +163,30 @@ def _alive(p: psutil.Process) -> bool:
         return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def test_everything_stops_when_the_test_process_dies_without_cleanup(tmp_path: Path) -> None:
+    # A test runner killed on a timeout never reaches its finally blocks.
+    script = (
+        "import json, sys, time\n"
+        "from localmesos.harness import LocalMesos\n"
+        f"lm = LocalMesos({str(tmp_path)!r}, agents=1).__enter__()\n"
+        "print(json.dumps({'supervisor': lm.proc.pid}), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        line = parent.stdout.readline() if parent.stdout else ""
+        supervisor = psutil.Process(json.loads(line)["supervisor"])
+        family = [supervisor, *supervisor.children(recursive=True)]
+        assert len(family) >= 3, "supervisor, master and agent"
+        parent.kill()
+        parent.wait()
+        _until(
+            lambda: not [p for p in family if _alive(p)],
+            timeout=20,
+            what="localmesos stopped with its parent",
+        )
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -190,6 +190,14 @@ async def operator(request: web.Request) -> web.StreamResponse:
         },
         "GET_ROLES": lambda: {"roles": _roles(master)},
         "GET_OPERATIONS": lambda: {},
+        "GET_METRICS": lambda: {
+            "metrics": [{"name": k, "value": float(v)} for k, v in operator_api.metrics(master).items()]
+        },
+        "GET_WEIGHTS": lambda: {},
+        "GET_QUOTA": lambda: {"status": {}},
+        "GET_MAINTENANCE_STATUS": lambda: {"status": {}},
+        "GET_MAINTENANCE_SCHEDULE": lambda: {"schedule": {}},
+        "GET_LOGGING_LEVEL": lambda: {"level": 0},
     }
     if kind == "SUBSCRIBE":
         return await _operator_stream(request, master)
@@ -298,21 +306,7 @@ async def legacy_teardown(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     """A few of Mesos' `/metrics/snapshot` keys (names as in Mesos)."""
-    master = request.app[MASTER_KEY]
-    tasks = [t for f in master.frameworks.values() for t in f.tasks.values()]
-    return web.json_response(
-        {
-            "allocator/mesos/allocation_run_ms": master.allocation_run_ms,
-            "allocator/mesos/allocation_runs": master.allocation_runs,
-            "allocator/mesos/offers_last_run": master.allocation_offers,
-            "master/slaves_active": len(master.agents),
-            "master/slaves_unreachable": len(master.unreachable_agents),
-            "master/frameworks_active": sum(1 for f in master.frameworks.values() if f.active),
-            "master/tasks_running": sum(1 for t in tasks if t.state == "TASK_RUNNING"),
-            "master/tasks_staging": sum(1 for t in tasks if t.state == "TASK_STAGING"),
-            "master/outstanding_offers": len(master.offers),
-        }
-    )
+    return web.json_response(operator_api.metrics(request.app[MASTER_KEY]))
 
 
 async def health(request: web.Request) -> web.Response:

@@ -391,3 +391,22 @@ def stream_event(master: Master, kind: str, obj: Any) -> JsonDict | None:
     if kind == "FRAMEWORK_REMOVED":
         return {"type": kind, "framework_removed": {"framework_info": obj.info}}
     return None
+
+
+def metrics(master: Master) -> dict[str, float | int]:
+    tasks = [t for f in master.frameworks.values() for t in f.tasks.values()]
+    return {
+        "allocator/mesos/allocation_run_ms": master.allocation_run_ms,
+        "allocator/mesos/allocation_runs": master.allocation_runs,
+        "allocator/mesos/offers_last_run": master.allocation_offers,
+        "master/elected": 1,
+        "master/uptime_secs": master.clock() - master.start_time,
+        "master/slaves_active": len(master.agents),
+        "master/slaves_unreachable": len(master.unreachable_agents),
+        "master/frameworks_active": sum(1 for f in master.frameworks.values() if f.active),
+        "master/frameworks_connected": sum(1 for f in master.frameworks.values() if f.connected),
+        "master/tasks_running": sum(1 for t in tasks if t.state == "TASK_RUNNING"),
+        "master/tasks_staging": sum(1 for t in tasks if t.state == "TASK_STAGING"),
+        "master/tasks_starting": sum(1 for t in tasks if t.state == "TASK_STARTING"),
+        "master/outstanding_offers": len(master.offers),
+    }

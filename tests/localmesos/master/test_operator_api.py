@@ -276,3 +276,15 @@ async def test_operator_event_stream(master) -> None:
         finally:
             await sub.close()
             resp.close()
+
+
+async def test_metrics_in_the_operator_api_and_the_snapshot(master) -> None:
+    _, body = await op(master, {"type": "GET_METRICS"})
+    named = {m["name"]: m["value"] for m in body["get_metrics"]["metrics"]}
+    assert named["master/slaves_active"] == 2.0 and named["master/elected"] == 1.0
+    async with aiohttp.ClientSession() as s, s.get(master.base + "/metrics/snapshot") as r:
+        assert (await r.json())["master/slaves_active"] == 2
+    for call in ("GET_QUOTA", "GET_WEIGHTS", "GET_MAINTENANCE_STATUS", "GET_LOGGING_LEVEL"):
+        code, body = await op(master, {"type": call})
+        assert code == 200 and body["type"] == call
+    assert (await op(master, {"type": "DRAIN_AGENT"}))[0] == 501

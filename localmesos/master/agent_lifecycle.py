@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from localmesos import resources as res
@@ -80,11 +79,9 @@ def _adopt_tasks(
             fw_info = dict(item.get("framework_info") or {"user": "", "name": ""})
             fw_info["id"] = {"value": fid}
             framework = Framework(id=fid, info=fw_info, registered_time=now, recovered=True)
+            # MESOS-4659: no failover timer for a framework known only from agents; if its
+            # scheduler never comes back, its tasks keep running orphaned, as on Mesos.
             master.frameworks[fid] = framework
-            loop = asyncio.get_running_loop()
-            timeout = float(fw_info.get("failover_timeout") or 0.0)
-            # MESOS-4659: failover timeouts are not kept across master failover; wait a generous while.
-            framework.failover_timer = loop.call_later(max(timeout, 600.0), master._failover_expired, fid)
         status = item.get("status")
         resources = res.validate_and_upgrade(info.get("resources") or [])
         role = master.task_role(resources, framework.roles[0] if framework.roles else "*")

@@ -150,3 +150,14 @@ async def test_reserve_create_launch_relaunch_destroy_unreserve_on_process_agent
         assert not volume_dir.exists()
     finally:
         await sub.close()
+
+
+async def test_supervisor_simulated_mode_offers_every_simulated_agent(localmesos_factory) -> None:
+    lm = localmesos_factory(agents=3, simulated=True)
+    sub = await subscribe(lm.master_url + "/api/v1/scheduler")
+    try:
+        offers = await sub.offers(timeout=20)
+        assert len({o["agent_id"]["value"] for o in offers}) == 3
+        assert lm.state()["activated_slaves"] == 3
+    finally:
+        await sub.close()

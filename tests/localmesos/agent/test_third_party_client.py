@@ -16,7 +16,11 @@ from mesoshttp.client import MesosClient
 
 from localmesos.harness import LocalMesos
 
-pytestmark = pytest.mark.localmesos
+pytestmark = [
+    pytest.mark.localmesos,
+    # mesoshttp (unmodified, third-party) still calls logger.warn.
+    pytest.mark.filterwarnings("ignore:The .warn. method is deprecated:DeprecationWarning"),
+]
 
 
 def test_mesoshttp_client_launches_and_kills_a_task(localmesos: LocalMesos) -> None:

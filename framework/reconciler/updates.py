@@ -25,7 +25,7 @@ class Outcome(enum.Enum):
     STALE = "stale"  # not the node's current task (or no record): not stored
     NOT_OURS = "not-ours"  # the task id is not one this framework builds
     FORGOTTEN = "forgotten"  # a launch that never reached Mesos: its record was removed
-    UNCHANGED = "unchanged"  # a reconciliation answer the store already says: nothing to write
+    UNCHANGED = "unchanged"  # already recorded, or a late copy of an older update: nothing to write
 
 
 def already_recorded(snapshot: StoreSnapshot | None, status: Mapping[str, Any]) -> bool:
@@ -53,24 +53,39 @@ def task_id_of(status: Mapping[str, Any]) -> str:
     return str((status.get("task_id") or {}).get("value", ""))
 
 
+def _timestamp(status: Mapping[str, Any] | None) -> float | None:
+    value = (status or {}).get("timestamp")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def is_older(status: Mapping[str, Any], recorded: Mapping[str, Any] | None) -> bool:
+    """An agent resends an update until acknowledged, so a copy of an earlier update can arrive
+    after a later one was stored; it must not overwrite it (TASK_STARTING over TASK_RUNNING)."""
+    new, old = _timestamp(status), _timestamp(recorded)
+    return new is not None and old is not None and new < old
+
+
 def store_update(store: Store, status: Mapping[str, Any]) -> Outcome:
     """Store the update (blocking: kazoo). Raises if the store is unavailable: then no ack."""
     try:
         tid = parse_task_id(task_id_of(status))
     except InvalidInput:
         return Outcome.NOT_OURS
+    current = store.get_task(tid.cluster, tid.node)
+    if current is None or current[0].task_id != str(tid):
+        return Outcome.STALE
+    record, version = current
+    if is_older(status, record.status):
+        return Outcome.UNCHANGED
     if status.get("reason") == RECONCILIATION_REASON and status.get("state") in NEVER_SEEN_STATES:
-        current = store.get_task(tid.cluster, tid.node)
-        if current is not None and current[0].task_id == str(tid):
-            record, version = current
-            if record.is_terminal:
-                # Mesos forgets finished tasks; "never seen" must not overwrite how it ended.
-                return Outcome.STALE
-            # A record without status whose task Mesos never saw: the scheduler died between
-            # storing the record and sending the ACCEPT. Forget the launch so the node is placed
-            # afresh instead of waiting forever. Compare-and-set: a concurrent change wins.
-            if record.status is None and store.delete_task(tid.cluster, tid.node, version):
-                return Outcome.FORGOTTEN
+        if record.is_terminal:
+            # Mesos forgets finished tasks; "never seen" must not overwrite how it ended.
+            return Outcome.STALE
+        # A record without status whose task Mesos never saw: the scheduler died between storing
+        # the record and sending the ACCEPT. Forget the launch so the node is placed afresh
+        # instead of waiting forever. Compare-and-set: a concurrent change wins.
+        if record.status is None and store.delete_task(tid.cluster, tid.node, version):
+            return Outcome.FORGOTTEN
     if store.update_status(tid.cluster, tid.node, dict(status)):
         return Outcome.STORED
     return Outcome.STALE

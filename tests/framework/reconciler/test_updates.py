@@ -66,3 +66,11 @@ def test_a_running_task_that_is_gone_for_real_is_recorded_gone() -> None:
     assert store_update(store, answer) is Outcome.STORED
     got = store.get_task("c1", "node-0")
     assert got is not None and got[0].state == "TASK_GONE"
+
+
+def test_a_late_copy_of_an_earlier_update_does_not_overwrite_a_later_one() -> None:
+    store = store_with(record({"state": "TASK_RUNNING", "timestamp": 20.0}))
+    assert store_update(store, status("TASK_STARTING", timestamp=10.0, uuid="dXVpZA==")) is Outcome.UNCHANGED
+    got = store.get_task("c1", "node-0")
+    assert got is not None and got[0].state == "TASK_RUNNING"
+    assert store_update(store, status("TASK_FAILED", timestamp=30.0)) is Outcome.STORED

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from framework.views import SchedulerView
 from model.errors import CassandraMesosError
@@ -67,15 +68,35 @@ def install_metrics(app: FastAPI, view: SchedulerView) -> CollectorRegistry:
     )
     registry.register(SchedulerCollector(view))
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        # The route template, not the path: cluster and node names must not explode the label set.
-        name = getattr(route, "path", "unmatched")
-        requests.labels(request.method, name, str(response.status_code)).inc()
-        latency.labels(request.method, name).observe(time.perf_counter() - start)
-        return response
-
+    app.add_middleware(_Observe, requests=requests, latency=latency)
     return registry
+
+
+class _Observe:
+    """Counts and times every request by route template (a plain ASGI middleware: cheap)."""
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self._app = app
+        self._requests = requests
+        self._latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def observe_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, observe_send)
+        finally:
+            # The route template, not the path: cluster and node names must not explode the labels.
+            name = getattr(scope.get("route"), "path", "unmatched")
+            self._requests.labels(scope["method"], name, str(status)).inc()
+            self._latency.labels(scope["method"], name).observe(time.perf_counter() - start)

@@ -20,7 +20,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
 from framework.store.base import Store
+
+GATES = 64
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,10 @@ class ReadCache:
         self._lock = threading.Lock()
         self._version = 0
         self._entries: dict[Hashable, _Entry] = {}
+        # One computation per key at a time: after an invalidation, concurrent polls of the same
+        # answer wait for the first one instead of all reading the store at once.
+        # A fixed set of gates, shared by hash: memory stays bounded whatever names are asked for.
+        self._gates = tuple(threading.Lock() for _ in range(GATES))
         self._unsubscribe: Callable[[], None] | None = None
 
     def follow(self, store: Store) -> None:
@@ -53,26 +62,50 @@ class ReadCache:
             self._version += 1
             self._entries.clear()
 
-    def get(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], Any]) -> bytes:
-        """The JSON of ``compute()``, reused while fresh. Errors are raised, never kept."""
-        if self._max_age <= 0:
-            return encode(compute())
+    def _fresh(self, key: Hashable, fingerprint: Hashable) -> tuple[int, bytes | None]:
         with self._lock:
-            version = self._version  # read before computing: a write meanwhile makes this entry stale
+            version = self._version  # read before computing: a write meanwhile makes the result stale
             entry = self._entries.get(key)
-        now = self._clock()
         if (
             entry is not None
             and entry.version == version
             and entry.fingerprint == fingerprint
-            and now - entry.at < self._max_age
+            and self._clock() - entry.at < self._max_age
         ):
-            return entry.body
-        body = encode(compute())
-        with self._lock:
-            if self._version == version:
-                self._entries[key] = _Entry(version, fingerprint, now, body)
-        return body
+            return version, entry.body
+        return version, None
+
+    def peek(self, key: Hashable, fingerprint: Hashable) -> bytes | None:
+        """The cached answer if fresh, without ever blocking: safe on the event loop."""
+        if self._max_age <= 0:
+            return None
+        return self._fresh(key, fingerprint)[1]
+
+    async def answer(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], Any]) -> Response:
+        """A JSON response: from memory on the event loop when fresh, else computed in a worker
+        thread (store reads block). Hits skip the thread pool, which matters under load."""
+        body = self.peek(key, fingerprint)
+        if body is None:
+            body = await run_in_threadpool(self.get, key, fingerprint, compute)
+        return Response(body, media_type="application/json")
+
+    def get(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], Any]) -> bytes:
+        """The JSON of ``compute()``, reused while fresh. Errors are raised, never kept."""
+        if self._max_age <= 0:
+            return encode(compute())
+        _, body = self._fresh(key, fingerprint)
+        if body is not None:
+            return body
+        with self._gates[hash(key) % GATES]:
+            version, body = self._fresh(key, fingerprint)  # computed meanwhile by another request?
+            if body is not None:
+                return body
+            now = self._clock()
+            body = encode(compute())
+            with self._lock:
+                if self._version == version:
+                    self._entries[key] = _Entry(version, fingerprint, now, body)
+            return body
 
 
 def encode(data: Any) -> bytes:

@@ -12,6 +12,7 @@ so queueing counts) of ``--rate`` requests per second, alternating GET plan and 
 ``--seconds``. Latency is measured per request from its scheduled send time to its last byte.
 
     .venv/bin/python bench/api_bench.py [--rate 200] [--seconds 20] [--nodes 50] [--agents 60]
+                                        [--phase launching|running]
     .venv/bin/python bench/api_bench.py --api http://127.0.0.1:9000 --cluster demo   # a running server
 """
 
@@ -141,6 +142,16 @@ def scheduler_process(master: str, zk: str, work: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+def deploy_state(api: str, cluster: str) -> str:
+    try:
+        nodes = httpx.get(f"{api}/v1/clusters/{cluster}/nodes", timeout=60).json()
+        plan = httpx.get(f"{api}/v1/clusters/{cluster}/plans/deploy", timeout=60).json()
+    except httpx.HTTPError as exc:
+        return f"unknown ({type(exc).__name__})"
+    running = sum(1 for n in nodes if n["state"] == "TASK_RUNNING")
+    return f"{len(nodes)} launched, {running} running, deploy {plan['status']}"
+
+
 def report(samples: dict[str, Samples], rate: float, seconds: float, context: str) -> None:
     print(f"\n{context}")
     print(f"open-loop load: {rate:.0f} req/s for {seconds:.0f} s, GET plan and GET nodes alternating\n")
@@ -162,6 +173,13 @@ def main() -> None:
     ap.add_argument("--agents", type=int, default=60, help="simulated agents")
     ap.add_argument("--api", help="measure an already running server instead (its cluster must exist)")
     ap.add_argument("--cluster", default="bench")
+    ap.add_argument(
+        "--phase",
+        choices=["launching", "running"],
+        default="launching",
+        help="start the load as soon as the first node is launched (default), or once every task runs "
+        "(the deploy still in progress: no sidecar ever reports the nodes ready)",
+    )
     args = ap.parse_args()
     # `timeout` and kill send SIGTERM: unwind so ZooKeeper, localmesos and the scheduler are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -200,14 +218,21 @@ def main() -> None:
             lambda: len(httpx.get(f"{api}/v1/clusters/{args.cluster}/nodes", timeout=5).json()) > 0,
             120,
         )
+        if args.phase == "running":
+            wait_for(
+                "every task to run",
+                lambda: sum(
+                    n["state"] == "TASK_RUNNING"
+                    for n in httpx.get(f"{api}/v1/clusters/{args.cluster}/nodes", timeout=5).json()
+                )
+                == args.nodes,
+                300,
+            )
+        before = deploy_state(api, args.cluster)
         samples = asyncio.run(load(api, args.cluster, args.rate, args.seconds))
-        nodes = httpx.get(f"{api}/v1/clusters/{args.cluster}/nodes", timeout=10).json()
-        plan = httpx.get(f"{api}/v1/clusters/{args.cluster}/plans/deploy", timeout=10).json()
-        running = sum(1 for n in nodes if n["state"] == "TASK_RUNNING")
         context = (
-            f"production scheduler process, {args.agents} simulated agents, cluster of {args.nodes} nodes; "
-            f"after the load: {len(nodes)} launched, {running} running, deploy plan {plan['status']}; "
-            f"{machine}"
+            f"production scheduler process, {args.agents} simulated agents, cluster of {args.nodes} nodes "
+            f"(when the load started: {before}; after: {deploy_state(api, args.cluster)}); {machine}"
         )
         report(samples, args.rate, args.seconds, context)
 

@@ -36,13 +36,12 @@ def build(ctx: AppContext) -> APIRouter:
     @router.get(
         "/{cluster}", response_model=ClusterInfo, responses=errors, summary="A cluster, its spec and status"
     )
-    def get_cluster(cluster: str) -> Response:
-        body = ctx.cache.get(
+    async def get_cluster(cluster: str) -> Response:
+        return await ctx.cache.answer(
             ("cluster", cluster),
             ctx.health_fingerprint(cluster),
             lambda: queries.cluster_info(ctx.view, cluster),
         )
-        return Response(body, media_type="application/json")
 
     @router.put(
         "/{cluster}",

@@ -27,10 +27,13 @@ def build(ctx: AppContext) -> APIRouter:
         "With ?node=node-i, isSeed says whether that node is a seed; without it, "
         "whether the asker must start as the first seed.",
     )
-    def seeds(
+    async def seeds(
         cluster: str, node: str | None = Query(default=None, description="the asking node")
-    ) -> dict[str, Any]:
-        return queries.seeds(ctx.view, cluster, node)
+    ) -> Response:
+        # Every node polls this: answered from the read cache while the store is unchanged.
+        return await ctx.cache.answer(
+            ("seeds", cluster, node), None, lambda: queries.seeds(ctx.view, cluster, node)
+        )
 
     @router.get(
         "/connection",
@@ -38,8 +41,12 @@ def build(ctx: AppContext) -> APIRouter:
         responses=errors,
         summary="CQL contact points: running, CQL-ready nodes as ip:native_port",
     )
-    def connection(cluster: str) -> dict[str, Any]:
-        return queries.connection(ctx.view, cluster)
+    async def connection(cluster: str) -> Response:
+        return await ctx.cache.answer(
+            ("connection", cluster),
+            ctx.health_fingerprint(cluster),
+            lambda: queries.connection(ctx.view, cluster),
+        )
 
     @router.get(
         "/datacenter",

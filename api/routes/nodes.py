@@ -25,11 +25,10 @@ def build(ctx: AppContext) -> APIRouter:
     }
 
     @router.get("", response_model=list[NodeInfo], responses=errors, summary="The cluster's launched nodes")
-    def list_nodes(cluster: str) -> Response:
-        body = ctx.cache.get(
+    async def list_nodes(cluster: str) -> Response:
+        return await ctx.cache.answer(
             ("nodes", cluster), ctx.health_fingerprint(cluster), lambda: queries.list_nodes(ctx.view, cluster)
         )
-        return Response(body, media_type="application/json")
 
     @router.get(
         "/{node}", response_model=NodeDetail, responses=errors, summary="A node's record and its live status"

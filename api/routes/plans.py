@@ -33,13 +33,12 @@ def build(ctx: AppContext) -> APIRouter:
     @router.get(
         "/{plan}", response_model=PlanInfo, responses=errors, summary="A plan, phase by phase, block by block"
     )
-    def get_plan(cluster: str, plan: str) -> Response:
-        body = ctx.cache.get(
+    async def get_plan(cluster: str, plan: str) -> Response:
+        return await ctx.cache.answer(
             ("plan", cluster, plan),
             ctx.health_fingerprint(cluster),
             lambda: queries.plan_json(ctx.view, cluster, plan),
         )
-        return Response(body, media_type="application/json")
 
     @router.post(
         "/{plan}/{verb}",

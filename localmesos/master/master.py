@@ -419,8 +419,9 @@ class Master:
     def kill(self, framework: Framework, body: JsonDict) -> None:
         task_id = id_of(body["task_id"]) or ""
         agent_id = id_of(body.get("agent_id"))
-        task = self.find_task(framework, task_id)
+        task = framework.tasks.get(task_id)
         if task is None:
+            # Unknown (or on an unreachable agent): Mesos answers with explicit reconciliation.
             self.reconcile(
                 framework,
                 [{"task_id": body["task_id"], **({"agent_id": body["agent_id"]} if agent_id else {})}],
@@ -480,20 +481,25 @@ class Master:
             )
 
     def _reconcile_known(self, task: Task, now: float) -> JsonDict:
+        framework = self.frameworks[task.framework_id]
+        if task.task_id in framework.unreachable_tasks:
+            pa = framework.partition_aware
+            when = task.unreachable_time or now
+            return events.master_status(
+                task.task_id,
+                "TASK_UNREACHABLE" if pa else "TASK_LOST",
+                "REASON_RECONCILIATION",
+                "Reconciliation: Task is unreachable",
+                now,
+                task.agent_id,
+                {"unreachable_time": {"nanoseconds": int(when * 1e9)}} if pa else {},
+            )
         state = task.status_update_state or task.state
-        if (
-            state == "TASK_UNREACHABLE"
-            or task.task_id in self.frameworks[task.framework_id].unreachable_tasks
-        ):
-            framework = self.frameworks[task.framework_id]
-            state = "TASK_UNREACHABLE" if framework.partition_aware else "TASK_LOST"
         extra: JsonDict = {}
         latest = task.latest_status or {}
         for key in ("healthy", "check_status", "container_status", "executor_id"):
             if key in latest:
                 extra[key] = latest[key]
-        if task.unreachable_time is not None and state == "TASK_UNREACHABLE":
-            extra["unreachable_time"] = {"nanoseconds": int(task.unreachable_time * 1e9)}
         return events.master_status(
             task.task_id,
             state,

@@ -191,6 +191,14 @@ async def test_agent_that_misses_pings_is_unreachable_and_comes_back(env, partit
         failure = await sub.next("FAILURE")
         assert failure == {"type": "FAILURE", "failure": {"agent_id": {"value": agent_id}}}
         assert {"type": "RESCIND", "rescind": {"offer_id": offer["id"]}} in sub.skipped
+        # KILL of an unreachable task is answered like an explicit reconciliation.
+        await sub.call({"type": "KILL", "kill": {"task_id": {"value": "t1"}}})
+        reply = (await sub.next("UPDATE"))["update"]["status"]
+        assert (reply["state"], reply["reason"], reply["message"]) == (
+            "TASK_UNREACHABLE" if partition_aware else "TASK_LOST",
+            "REASON_RECONCILIATION",
+            "Reconciliation: Task is unreachable",
+        )
         assert await agent.status(m.base, sub.framework_id, running_status("t1", agent_id)) == 409
         agent.partitioned = False
         await agent.register(

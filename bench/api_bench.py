@@ -152,16 +152,48 @@ def deploy_state(api: str, cluster: str) -> str:
     return f"{len(nodes)} launched, {running} running, deploy {plan['status']}"
 
 
-def report(samples: dict[str, Samples], rate: float, seconds: float, context: str) -> None:
+ROUTES = {"GET plan": "/v1/clusters/{cluster}/plans/{plan}", "GET nodes": "/v1/clusters/{cluster}/nodes"}
+
+
+def server_side(api: str) -> dict[str, str]:
+    """Share of requests the server itself handled within 5 / 25 / 100 ms (its own histogram,
+    so everything since it started): tells server time from queueing in the loop and client."""
+    try:
+        text = httpx.get(f"{api}/metrics", timeout=60).text
+    except httpx.HTTPError:
+        return {}
+    out = {}
+    for kind, route in ROUTES.items():
+        buckets: dict[str, float] = {}
+        for line in text.splitlines():
+            if line.startswith("cassandra_mesos_api_request_seconds_bucket{") and f'route="{route}"' in line:
+                le = line.split('le="', 1)[1].split('"', 1)[0]
+                buckets[le] = float(line.rsplit(" ", 1)[1])
+        total = buckets.get("+Inf", 0.0)
+        if total:
+            out[kind] = " / ".join(
+                f"{100 * buckets.get(le, 0.0) / total:.1f}%" for le in ("0.005", "0.025", "0.1")
+            )
+    return out
+
+
+def report(
+    samples: dict[str, Samples],
+    rate: float,
+    seconds: float,
+    context: str,
+    server: dict[str, str] | None = None,
+) -> None:
     print(f"\n{context}")
     print(f"open-loop load: {rate:.0f} req/s for {seconds:.0f} s, GET plan and GET nodes alternating\n")
-    print("| request | rate req/s | answered | errors | p50 ms | p99 ms | max ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    server = server or {}
+    print("| request | rate req/s | answered | errors | p50 ms | p99 ms | max ms | server ≤5/25/100 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for kind, s in samples.items():
         mx = max(s.latencies_ms) if s.latencies_ms else float("nan")
         print(
             f"| {kind} | {rate / len(samples):.0f} | {len(s.latencies_ms)} | {s.errors} | "
-            f"{s.percentile(50):.1f} | {s.percentile(99):.1f} | {mx:.1f} |"
+            f"{s.percentile(50):.1f} | {s.percentile(99):.1f} | {mx:.1f} | {server.get(kind, 'n/a')} |"
         )
 
 
@@ -183,11 +215,15 @@ def main() -> None:
     args = ap.parse_args()
     # `timeout` and kill send SIGTERM: unwind so ZooKeeper, localmesos and the scheduler are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    machine = f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.machine()}"
+    machine = (
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.machine()}, "
+        f"load average {os.getloadavg()[0]:.1f} at start"
+    )
 
     if args.api:
         samples = asyncio.run(load(args.api, args.cluster, args.rate, args.seconds))
-        report(samples, args.rate, args.seconds, f"server {args.api}, cluster {args.cluster}; {machine}")
+        context = f"server {args.api}, cluster {args.cluster}; {machine}"
+        report(samples, args.rate, args.seconds, context, server_side(args.api))
         return
 
     with (
@@ -221,11 +257,13 @@ def main() -> None:
         if args.phase == "running":
             wait_for(
                 "every task to run",
-                lambda: sum(
-                    n["state"] == "TASK_RUNNING"
-                    for n in httpx.get(f"{api}/v1/clusters/{args.cluster}/nodes", timeout=5).json()
-                )
-                == args.nodes,
+                lambda: (
+                    sum(
+                        n["state"] == "TASK_RUNNING"
+                        for n in httpx.get(f"{api}/v1/clusters/{args.cluster}/nodes", timeout=5).json()
+                    )
+                    == args.nodes
+                ),
                 300,
             )
         before = deploy_state(api, args.cluster)
@@ -234,7 +272,7 @@ def main() -> None:
             f"production scheduler process, {args.agents} simulated agents, cluster of {args.nodes} nodes "
             f"(when the load started: {before}; after: {deploy_state(api, args.cluster)}); {machine}"
         )
-        report(samples, args.rate, args.seconds, context)
+        report(samples, args.rate, args.seconds, context, server_side(api))
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def create_app(
         cache.follow(view.store)
     ctx = AppContext(
         view=view,
-        commands=Commands(view, clock, on_write=cache.invalidate),
+        commands=Commands(view, clock, on_write=cache.invalidate_hard),
         guard=token_guard(token),
         public_url=public_url,
         sidecar_status=sidecar_status if sidecar_status is not None else http_sidecar_status(),

@@ -121,8 +121,8 @@ async def bench(args: argparse.Namespace) -> None:
             agent_resources="cpus:4;mem:65536;disk:65536;ports:[31000-32000]",
             allocation_interval=0.2,
             heartbeat_interval=5.0,
-            # Mesos' default is 10 s; the harness's 0.5 s floods a busy scheduler with copies.
-            status_update_retry=5.0,
+            # Mesos' default; the harness's 0.5 s floods a busy scheduler with copies.
+            status_update_retry=10.0,
             startup_timeout=120,
         ) as lm,
     ):

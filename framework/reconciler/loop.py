@@ -122,6 +122,8 @@ class Reconciler:
         self._wake = asyncio.Event()
         self._health_due = asyncio.Event()
         self._health_soon: set[str] = set()
+        # task id -> uuid of its latest update stored in this term.
+        self._stored: dict[str, str] = {}
         self._book = OfferBook()
         self._health: dict[str, dict[str, NodeHealth]] = {}
         self._snapshot: StoreSnapshot | None = None
@@ -192,6 +194,7 @@ class Reconciler:
             self._subscribed = True
             self._pending_reconcile = None
             self._reconciled = False
+            self._stored.clear()
             self._interest = OfferInterest(None, frozenset(), 0.0)
             self._kills.clear()
         elif kind == "OFFERS":
@@ -210,13 +213,24 @@ class Reconciler:
 
     async def _on_update(self, status: Json) -> None:
         tid = task_id_of(status)
-        if already_recorded(self._snapshot, status):
+        uuid_ = status.get("uuid")
+        state = str(status.get("state", ""))
+        if already_recorded(self._snapshot, status) or (uuid_ and self._stored.get(tid) == uuid_):
+            # A reconciliation answer the store holds, or a resent copy of an update already
+            # stored (agents resend until acknowledged): acknowledge without writing again.
             outcome = Outcome.UNCHANGED
         else:
             # Raises when the store is unavailable: the driver then does not acknowledge.
             outcome = await self._in_store_thread(store_update, self._store, status)
-        state = str(status.get("state", ""))
-        log.info("task %s: %s (%s)", tid, state, outcome.value)
+            if outcome is Outcome.STORED and uuid_:
+                self._stored[tid] = str(uuid_)
+        log.log(
+            logging.DEBUG if outcome is Outcome.UNCHANGED else logging.INFO,
+            "task %s: %s (%s)",
+            tid,
+            state,
+            outcome.value,
+        )
         pending = self._pending_reconcile
         if pending is not None and pending.pop(tid, None) is not None and not pending:
             self._reconciled = True

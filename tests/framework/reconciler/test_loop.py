@@ -172,3 +172,17 @@ async def test_an_update_that_cannot_be_stored_raises_so_the_driver_does_not_ack
     store.set_available(False)
     with pytest.raises(StoreUnavailable):
         await rec.on_event(update("c1__node-0__a", "TASK_RUNNING", uuid="dXVpZA=="))
+
+
+async def test_a_resent_copy_of_a_stored_update_is_acknowledged_without_writing_again() -> None:
+    store = MemoryStore()
+    store.put_config("c1", SPEC, None)
+    task = {"task_id": {"value": "c1__node-0__a"}, "agent_id": {"value": "a"}}
+    store.put_task(TaskRecord("c1", "node-0", task), None)
+    rec, _ = await subscribed(store)
+    await rec.on_event(update("c1__node-0__a", "TASK_STARTING", uuid="dXVpZA==", timestamp=1.0))
+    store.set_available(False)
+    # The agent resends until acknowledged; the copy needs no store (it would raise if it tried).
+    await rec.on_event(update("c1__node-0__a", "TASK_STARTING", uuid="dXVpZA==", timestamp=1.0))
+    with pytest.raises(StoreUnavailable):
+        await rec.on_event(update("c1__node-0__a", "TASK_RUNNING", uuid="dXVpZB==", timestamp=2.0))

@@ -282,8 +282,13 @@ class _Accept:
     def _create(self, op: JsonDict) -> list[JsonDict]:
         volumes = self._upgrade((op.get("create") or {}).get("volumes") or [])
         principal = self.framework.principal
-        existing = {res.persistence_id(r) for r in self.agent.total.to_json() if res.is_persistent_volume(r)}
-        seen: set[str] = set()
+        # Mesos requires persistence ids to be unique per role on an agent, not agent-wide (§3.6).
+        existing = {
+            (res.reservation_role(r), res.persistence_id(r))
+            for r in self.agent.total.to_json()
+            if res.is_persistent_volume(r)
+        }
+        seen: set[tuple[str, str | None]] = set()
         for v in volumes:
             disk = v.get("disk")
             prefix = "Invalid resources: Invalid DiskInfo: "
@@ -310,9 +315,9 @@ class _Accept:
             if disk["volume"].get("mode") != "RW":
                 raise OperationDropped("Not a persistent volume: Read-only persistent volume not supported")
             role = res.reservation_role(v)
-            if pid in existing or pid in seen:
+            if (role, pid) in existing or (role, pid) in seen:
                 raise OperationDropped(f"Persistence ID '{pid}' is not unique")
-            seen.add(pid)
+            seen.add((role, pid))
             if "shared" in v and not self.framework.has("SHARED_RESOURCES"):
                 raise OperationDropped(
                     f"Create volume operation for '{res.describe(v)}' has been attempted by framework "

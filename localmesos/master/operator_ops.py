@@ -45,7 +45,12 @@ def _conversion(kind: str, items: list[JsonDict], master: Master, agent_id: str)
                     "directly. Please destroy the persistent volume first then unreserve the resource",
                 )
         return items, [res.pop_reservation(r) for r in items]
-    existing = {res.persistence_id(r) for r in agent.total.to_json() if res.is_persistent_volume(r)}
+    # Unique per role on the agent, as in Mesos (§3.6).
+    existing = {
+        (res.reservation_role(r), res.persistence_id(r))
+        for r in agent.total.to_json()
+        if res.is_persistent_volume(r)
+    }
     for v in items:
         disk = v.get("disk") or {}
         if "persistence" not in disk:
@@ -66,9 +71,9 @@ def _conversion(kind: str, items: list[JsonDict], master: Master, agent_id: str)
             err = id_error(pid)
             if err:
                 raise OperatorError(400, prefix + f"Invalid persistence ID for persistent volume: {err}")
-            if pid in existing:
+            if (res.reservation_role(v), pid) in existing:
                 raise OperatorError(400, f"Persistence ID '{pid}' is not unique")
-            existing.add(pid)
+            existing.add((res.reservation_role(v), pid))
     if kind == "CREATE_VOLUMES":
         return [res.strip_volume(v) for v in items], items
     if not agent.total.contains(items):

@@ -444,3 +444,39 @@ async def test_update_framework_changes_roles(sub) -> None:
     info["user"] = "someone-else"
     code, text = await sub.call(call)
     assert code == 400 and text.startswith("FrameworkInfo update is not valid: Updating 'FrameworkInfo.user'")
+
+
+async def test_persistence_ids_are_unique_per_role_not_per_agent(master) -> None:
+    """Two roles may each hold a volume 'vol-1' on one agent (§3.6); a second one in the same role is refused."""
+
+    async def create(role: str, expect: str) -> str:
+        s = await subscribe(master.scheduler_url, framework_info(roles=[role]))
+        try:
+            dyn = {**copy.deepcopy(DYN), "role": role}
+            disk = scalar("disk", 512, reservations=[dyn])
+            vol = {
+                **disk,
+                "disk": {
+                    "persistence": {"id": "vol-1", "principal": "tp"},
+                    "volume": {"mode": "RW", "container_path": "data"},
+                },
+            }
+            offer = (await s.offers())[0]
+            await accept(
+                s,
+                offer,
+                [
+                    {"type": "RESERVE", "reserve": {"resources": [disk]}},
+                    {"type": "CREATE", "id": {"value": f"create-{role}"}, "create": {"volumes": [vol]}},
+                ],
+                refuse_seconds=0,
+            )
+            status = (await s.next("UPDATE_OPERATION_STATUS"))["update_operation_status"]["status"]
+            assert status["state"] == expect, status
+            return str(offer["agent_id"]["value"])
+        finally:
+            await s.close()
+
+    agent = await create("db", "OPERATION_FINISHED")
+    assert await create("other", "OPERATION_FINISHED") == agent
+    assert await create("db", "OPERATION_ERROR") == agent  # vol-1 exists in role db already

@@ -447,7 +447,7 @@ async def test_update_framework_changes_roles(sub) -> None:
 
 
 async def test_persistence_ids_are_unique_per_role_not_per_agent(master) -> None:
-    """Two roles may each hold a volume 'vol-1' on one agent (§3.6); a second one in the same role is refused."""
+    """Two roles may each hold a volume vol-1 on one agent (§3.6); a second in the same role is refused."""
 
     async def create(role: str, expect: str) -> str:
         s = await subscribe(master.scheduler_url, framework_info(roles=[role]))

@@ -10,7 +10,6 @@ CASSANDRA_VERSION := 5.0.8
 ZOOKEEPER_VERSION := 3.9.5
 CASSANDRA_LIB := $(CM_CACHE)/cassandra-$(CASSANDRA_VERSION)/lib
 ZOOKEEPER_LIB := $(CM_CACHE)/zookeeper-$(ZOOKEEPER_VERSION)/lib
-MVN_COPY := mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies -DincludeScope=runtime
 PYTEST_ARGS ?=
 
 export CM_CACHE CASSANDRA_LIB ZOOKEEPER_LIB
@@ -33,17 +32,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-jars: $(CASSANDRA_LIB)/.complete $(ZOOKEEPER_LIB)/.complete
-
-$(CASSANDRA_LIB)/.complete: tools/jars/cassandra/pom.xml
-	rm -rf $(CASSANDRA_LIB) && mkdir -p $(CASSANDRA_LIB)
-	$(MVN_COPY) -f $< -DoutputDirectory=$(CASSANDRA_LIB)
-	touch $@
-
-$(ZOOKEEPER_LIB)/.complete: tools/jars/zookeeper/pom.xml
-	rm -rf $(ZOOKEEPER_LIB) && mkdir -p $(ZOOKEEPER_LIB)
-	$(MVN_COPY) -f $< -DoutputDirectory=$(ZOOKEEPER_LIB)
-	touch $@
+# Always checked, cheap when the cache is current (see tools/jars/fetch.sh).
+jars:
+	tools/jars/fetch.sh tools/jars/cassandra/pom.xml $(CASSANDRA_LIB)
+	tools/jars/fetch.sh tools/jars/zookeeper/pom.xml $(ZOOKEEPER_LIB)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -54,7 +54,7 @@ schema = schemathesis.openapi.from_asgi(
 
 
 @schema.parametrize()
-@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_input_gives_a_server_error(case: Any, fuzz_app: FastAPI) -> None:
     """Schemathesis' checks (no 5xx, answers match the schema, documented codes, auth enforced,
     invalid input refused) plus our error model: every refusal has a message.

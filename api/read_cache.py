@@ -22,6 +22,7 @@ soon as its ZooKeeper watch arrives and one request recomputes (milliseconds).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -32,6 +33,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from framework.store.base import Store
+
+log = logging.getLogger(__name__)
 
 # Computations are serialized per answer through a fixed set of gates shared by hash, so memory
 # stays bounded whatever names clients ask for.
@@ -65,8 +68,14 @@ class ReadCache:
         return self._max_age > 0
 
     def follow(self, store: Store) -> None:
-        """Mark answers stale on every change under the store root (and on availability changes)."""
-        self._unsubscribe = store.watch(self.invalidate)
+        """Mark answers stale on every change under the store root (and on availability changes).
+
+        Without a watch the cache could not see writes: if it cannot be set, caching is off."""
+        try:
+            self._unsubscribe = store.watch(self.invalidate)
+        except Exception as exc:  # any failure here must not keep the API from starting
+            log.warning("read cache off: cannot watch the store (%s: %s)", type(exc).__name__, exc)
+            self._max_age = 0
 
     def close(self) -> None:
         if self._unsubscribe is not None:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.read_cache import ReadCache
+from model.errors import StoreUnavailable
 from model.node import NodeHealth
 from tests.api.conftest import StoreView, fake_sidecar, launch
 
@@ -130,3 +131,15 @@ def test_fingerprint_change_recomputes_for_a_sequential_reader() -> None:
     assert cache.get("k", "health-a", lambda: 1) == b"1"
     assert cache.get("k", "health-b", lambda: 2) == b"2"
     assert cache.get("k", "health-b", lambda: 3) == b"2"
+
+
+def test_without_a_store_watch_nothing_is_cached() -> None:
+    class Unwatchable:
+        def watch(self, callback: object) -> None:
+            raise StoreUnavailable("ZooKeeper session of /x is not connected")
+
+    cache = ReadCache(max_age=60)
+    cache.follow(Unwatchable())  # type: ignore[arg-type]
+    assert not cache.enabled
+    assert cache.get("k", None, lambda: 1) == b"1"
+    assert cache.get("k", None, lambda: 2) == b"2"

@@ -169,7 +169,12 @@ class Commands:
             except Conflict:
                 raise Conflict(f"a restart of {node} of cluster {cluster!r} is already in progress") from None
             store.put_intent(cluster, DEPLOY, result.intents.to_json())
-        return self._done(Outcome(f"restarting {node} of cluster {cluster} in place ({record.task_id})"))
+        held = ""
+        if result.intents.interrupted:
+            held = "; the deploy plan is interrupted: the restart begins when it is continued"
+        return self._done(
+            Outcome(f"restarting {node} of cluster {cluster} in place ({record.task_id}){held}")
+        )
 
     def replace_node(self, cluster: str, node: str) -> Outcome:
         store = self._store

@@ -173,3 +173,10 @@ def test_datacenter_exchange(client: TestClient, view: StoreView, store: ZooKeep
         r = client.put("/v1/clusters/demo/datacenter", json=bad)
         assert r.status_code == 422, (bad, r.text)
     assert client.put("/v1/clusters/nope/datacenter", json=peer).status_code == 404
+
+
+def test_restart_while_the_deploy_plan_is_interrupted_says_so(client: TestClient, view: StoreView) -> None:
+    _running(client, view)
+    assert client.post("/v1/clusters/demo/plans/deploy/interrupt").status_code == 200
+    r = client.post("/v1/clusters/demo/nodes/node-0/restart")
+    assert r.status_code == 202 and "interrupted" in r.json()["message"]

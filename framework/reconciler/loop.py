@@ -28,7 +28,7 @@ from framework.mesos.events import event_type, offers_of, rescinded_offer_id, st
 from framework.offers.evaluate import Fit, plan_offers
 from framework.offers.requirements import NodeRequirements
 from framework.reconciler.cluster_plans import ClusterPlans, build_all_plans
-from framework.reconciler.health import probe_all, targets
+from framework.reconciler.health import PROBE_CONCURRENCY, probe_all, targets
 from framework.reconciler.launch import NodeCommand, build_launch, requirements
 from framework.reconciler.offers import (
     Interest,
@@ -470,7 +470,10 @@ class Reconciler:
         just reported TASK_RUNNING (a sweep per update would probe 1,000 nodes per update)."""
         interval = self._settings.health_interval_s
         next_sweep = 0.0
-        async with httpx.AsyncClient(timeout=self._settings.health_timeout_s) as client:
+        limits = httpx.Limits(
+            max_connections=2 * PROBE_CONCURRENCY, max_keepalive_connections=PROBE_CONCURRENCY
+        )
+        async with httpx.AsyncClient(timeout=self._settings.health_timeout_s, limits=limits) as client:
             while True:
                 snapshot = self._snapshot
                 if snapshot is not None and self._subscribed:

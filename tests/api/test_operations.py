@@ -1,4 +1,4 @@
-"""The stored shapes of node replace and uninstall requests (model/operations.py), as the reconciler reads them."""
+"""Stored shapes of node replace and uninstall requests (model/operations.py) as the reconciler reads them."""
 
 from __future__ import annotations
 

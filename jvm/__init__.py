@@ -8,6 +8,7 @@ from jvm.locate import (
     cassandra_lib,
     classpath,
     find_java17,
+    java_major,
     zookeeper_lib,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "cassandra_lib",
     "classpath",
     "find_java17",
+    "java_major",
     "zookeeper_lib",
 ]

@@ -30,7 +30,8 @@ def _cache() -> Path:
     return Path(os.environ.get("CM_CACHE", Path.home() / ".cache" / "cassandra-mesos"))
 
 
-def _java_major(java: Path) -> int | None:
+def java_major(java: Path) -> int | None:
+    """The major version a ``java`` binary reports (8 for 1.8), None if it cannot run."""
     try:
         out = subprocess.run(
             [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
@@ -61,7 +62,7 @@ def find_java17() -> Path:
         if real in seen or not java.exists():
             continue
         seen.add(real)
-        if _java_major(java) == REQUIRED_JAVA_MAJOR:
+        if java_major(java) == REQUIRED_JAVA_MAJOR:
             return java
     raise JavaNotFound(
         "JDK 17 not found (Cassandra 5.0 does not start on JDK 24+): install openjdk-17 "

@@ -7,8 +7,6 @@ are used (``jvm.cassandra_lib()``).
 
 from __future__ import annotations
 
-import re
-import subprocess
 from pathlib import Path
 
 import jvm
@@ -54,17 +52,6 @@ def resolve_cassandra_lib(node: NodeConfig, sandbox: Path) -> Path:
 SUPPORTED_JAVA = (11, 17)
 
 
-def java_major(java: Path) -> int | None:
-    try:
-        out = subprocess.run(
-            [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
-        ).stderr
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    m = re.search(r'version "(\d+)', out)
-    return int(m.group(1)) if m else None
-
-
 def resolve_java(node: NodeConfig, sandbox: Path) -> Path:
     """java_home may be relative to the sandbox (a JDK tarball fetched as a URI)."""
     if node.java_home is not None:
@@ -72,7 +59,7 @@ def resolve_java(node: NodeConfig, sandbox: Path) -> Path:
         java = (home if home.is_absolute() else sandbox / home) / "bin" / "java"
         if not java.exists():
             raise RuntimeNotFound(f"java_home {node.java_home!r} has no bin/java")
-        major = java_major(java)
+        major = jvm.java_major(java)
         if major not in SUPPORTED_JAVA:
             raise RuntimeNotFound(
                 f"java_home {node.java_home!r} is Java {major}: Cassandra 5.0 needs Java 17 (or 11)"

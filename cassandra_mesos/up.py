@@ -446,19 +446,23 @@ def _deploy_with_progress(
 
 
 class _Stop(Exception):
-    """SIGTERM arrived: unwind like Ctrl-C."""
+    """SIGINT or SIGTERM arrived: stop everything."""
 
 
 @contextlib.contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
+def _signals_unwind() -> Iterator[None]:
+    """SIGINT and SIGTERM unwind into the clean stop. Installed explicitly: a process started in
+    the background of a non-interactive shell inherits SIGINT ignored, and `up` must still obey it."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise _Stop()
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def run_up(
@@ -501,7 +505,7 @@ def run_up(
     )
     stack = LocalStack(settings)
     code = 0
-    with _sigterm_unwinds():
+    with _signals_unwind():
         try:
             stack.start(on_step=lambda step: out.print(f"[bold]up[/bold]: {step}"))
             assert stack.mesos is not None and stack.zookeeper is not None
@@ -537,12 +541,10 @@ def run_up(
             out.print(f"error: {exc}", highlight=False, markup=False)
             code = 1
         finally:
-            # A second Ctrl-C while stopping must not leave JVMs behind.
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-            try:
-                stack.close()
-            finally:
-                signal.signal(signal.SIGINT, previous)
+            # A second Ctrl-C or SIGTERM while stopping must not cut the stop short and leave JVMs.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            stack.close()
             if not keep:
                 shutil.rmtree(base, ignore_errors=True)
             out.print("stopped.")

@@ -5,7 +5,8 @@ sidecars running Cassandra 5.0.8 (512 MB heaps). The fixture creates cluster ``d
 SIGKILLs the scheduler in the middle of the deploy; the tests then check the cluster and break
 it one node at a time, in an order that keeps it usable: a Cassandra JVM killed, a sidecar
 killed, an agent restarted — each time the node must come back in place with its data while
-every row stays readable at QUORUM.
+every row stays readable at QUORUM. Last, a fourth node joins the cluster that now holds data:
+it bootstraps (streams its ranges) and ends UN, with every row still readable.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.e2e.realnodes import (
     e2e_settings,
     expected_rows,
     master_tasks,
+    node_config,
     nodes,
     nodetool_status,
     read_rows,
@@ -58,7 +60,8 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with LocalStack(e2e_settings(tmp_path_factory.mktemp("e2e"))) as s:
+    # A fourth agent stays free for the scale-out test (one node per agent).
+    with LocalStack(e2e_settings(tmp_path_factory.mktemp("e2e"), agents=4)) as s:
         yield s
 
 
@@ -215,3 +218,29 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_a_node_added_to_a_cluster_with_data_bootstraps_and_joins_up_normal(demo: Demo) -> None:
+    assert demo.session is not None
+    stack = demo.stack
+    r = stack.api("POST", f"/v1/clusters/{CLUSTER}/scale", {"nodes": 4})
+    assert r.status_code == 202, r.text
+    with QuorumReader(demo.session) as reader:
+        wait_for("a first read", lambda: reader.reads >= 1, timeout=60)
+
+        def joined() -> dict[str, Any] | None:
+            node = nodes(stack, CLUSTER).get("node-3")
+            if node is None or node["state"] != "TASK_RUNNING":
+                return None
+            plan = api_json(stack, f"/v1/clusters/{CLUSTER}/plans/deploy")
+            return node if plan["status"] == "COMPLETE" else None
+
+        node = wait_for("node-3 to join", joined, timeout=RECOVERY_TIMEOUT, interval=2.0)
+    assert reader.failures == [], reader.failures
+    sandbox = sandbox_of(stack, node["task_id"])
+    assert node_config(sandbox).auto_bootstrap is True
+    system_log = (sandbox / "logs" / "system.log").read_text(errors="replace")
+    assert "Starting to bootstrap" in system_log
+    ring = nodetool_status(sandbox)
+    assert [m.code for m in ring] == ["UN"] * 4, ring
+    assert read_rows(demo.session) == expected_rows()

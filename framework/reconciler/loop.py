@@ -25,7 +25,7 @@ import httpx
 
 from framework.mesos.errors import MesosError
 from framework.mesos.events import event_type, offers_of, rescinded_offer_id, status_of
-from framework.offers.evaluate import Fit, plan_offers
+from framework.offers.evaluate import Fit, plan_offers, view_offer
 from framework.offers.requirements import NodeRequirements
 from framework.reconciler.cluster_plans import ClusterPlans, build_all_plans
 from framework.reconciler.health import PROBE_CONCURRENCY, probe_all, targets
@@ -95,6 +95,8 @@ class ReconcilerSettings:
     kill_retry_s: float = 30.0
     revive_every_s: float = 30.0
     coalesce_s: float = 0.1
+    # Agent attribute naming the rack (else the fault domain's zone).
+    rack_attribute: str = "rack"
     max_nodes_per_agent: int = 1
 
 
@@ -380,7 +382,7 @@ class Reconciler:
         try:
             if offers:
                 result = plan_offers(
-                    offers,
+                    [view_offer(o, settings.rack_attribute) for o in offers],
                     [w[2] for w in wanted.values()],
                     placement_context(records, settings.max_nodes_per_agent),
                     referenced_keys(snapshot),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -186,3 +187,20 @@ async def test_a_resent_copy_of_a_stored_update_is_acknowledged_without_writing_
     await rec.on_event(update("c1__node-0__a", "TASK_STARTING", uuid="dXVpZA==", timestamp=1.0))
     with pytest.raises(StoreUnavailable):
         await rec.on_event(update("c1__node-0__a", "TASK_RUNNING", uuid="dXVpZB==", timestamp=2.0))
+
+
+async def test_the_rack_comes_from_the_configured_agent_attribute() -> None:
+    store = MemoryStore()
+    store.put_config("c1", SPEC, None)
+    rec = Reconciler(
+        store, replace(SETTINGS, rack_attribute="row"), COMMAND, clock=lambda: 1000.0, new_id=ids()
+    )
+    mesos = FakeMesos()
+    rec.bind(mesos)
+    await rec.on_event({"type": "SUBSCRIBED", "subscribed": {"framework_id": {"value": "fw"}}})
+    o = offer()
+    o["attributes"] = [{"name": "row", "type": "TEXT", "text": {"value": "row-7"}}]
+    await rec.on_event({"type": "OFFERS", "offers": {"offers": [o]}})
+    await rec.cycle()
+    got = store.get_task("c1", "node-0")
+    assert got is not None and got[0].extra["rack"] == "row-7"

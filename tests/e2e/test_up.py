@@ -57,6 +57,8 @@ class UpProcess:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # a signal to the test's group never reaches it by accident
+            # As a shell starts a background job: SIGINT inherited ignored. `up` must obey it anyway.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -116,7 +118,7 @@ def test_up_deploys_a_node_prints_its_contact_point_and_ctrl_c_stops_everything(
     for what in ("ZooKeeperServerMain", "localmesos", "scheduler --config", "-m sidecar", "CassandraDaemon"):
         assert what in cmdlines, what
 
-    up.proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal does
+    up.proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal does (or kill -INT of a background job)
     up.wait_line("stopped.", timeout=120)
     assert up.proc.wait(timeout=30) == 0
     wait_for("every process `up` started to be gone", lambda: not processes_under(started), timeout=30)

@@ -1,0 +1,50 @@
+"""One real 3-node Cassandra cluster on five localmesos agents, shared by the operations tests.
+
+Five agents: three for the original nodes, one for the node added by scale-out, one free for the
+node that replaces a node whose agent was stopped. The cluster is written 1,000 rows at QUORUM
+(replication factor 3) once; every later test checks they are all still readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from cassandra.cluster import Cluster, Session
+
+from cassandra_mesos.up import LocalStack, demo_spec, wait_deployed
+from tests.e2e.realnodes import connect, e2e_settings, expected_rows, read_rows, write_rows
+
+CLUSTER = "ops"
+AGENTS = 5
+HEAP_MB = 384
+DEPLOY_TIMEOUT = 420.0
+
+
+@dataclass
+class OpsCluster:
+    stack: LocalStack
+    name: str
+    cluster: Cluster
+    session: Session
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with LocalStack(e2e_settings(tmp_path_factory.mktemp("e2e-ops"), agents=AGENTS)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def ops(stack: LocalStack) -> Iterator[OpsCluster]:
+    r = stack.api("PUT", f"/v1/clusters/{CLUSTER}", demo_spec(3, heap_mb=HEAP_MB))
+    assert r.status_code == 202, r.text
+    points = wait_deployed(stack, CLUSTER, 3, timeout=DEPLOY_TIMEOUT)
+    cluster, session = connect(points)
+    try:
+        write_rows(session)
+        assert read_rows(session) == expected_rows()
+        yield OpsCluster(stack, CLUSTER, cluster, session)
+    finally:
+        cluster.shutdown()

@@ -1,0 +1,262 @@
+"""Operations on a real Cassandra cluster through the REST API and the CLI only.
+
+In order, on the module's one cluster (see conftest): an immutable change is refused naming its
+rule; a cassandra_yaml change rolls one node at a time under QUORUM traffic, interrupted and
+continued in the middle; scale 3 -> 4; a node whose agent was stopped is replaced on another
+agent; delete leaves nothing of the cluster in localmesos. Outcomes are read the way an operator
+would: the API, localmesos /master/state, nodetool and cassandra-driver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import jvm
+from cassandra_mesos.up import LocalStack, processes_under
+from sidecar.config import NodePaths
+from tests.e2e.realnodes import (
+    api_json,
+    expected_rows,
+    master_tasks,
+    node_config,
+    nodes,
+    nodetool_status,
+    read_rows,
+    sandbox_of,
+    wait_for,
+)
+from tests.e2e_ops.conftest import AGENTS, OpsCluster
+from tests.e2e_ops.traffic import NodeWatch, QuorumTraffic, cli_command, cli_env, describe, run_cli
+
+pytestmark = [pytest.mark.cassandra, pytest.mark.localmesos, pytest.mark.zookeeper, pytest.mark.timeout(900)]
+
+ROLL_TIMEOUT = 600.0
+JOIN_TIMEOUT = 420.0
+NEW_CONCURRENT_WRITES = 24
+# Scheduler cycles are 1 s: a window of many cycles in which an interrupted plan must start nothing.
+HOLD_WINDOW_S = 12.0
+
+
+def _plan(stack: LocalStack, cluster: str, plan: str = "deploy") -> dict[str, Any]:
+    return dict(api_json(stack, f"/v1/clusters/{cluster}/plans/{plan}"))
+
+
+def _block_status(plan: dict[str, Any], block: str) -> str | None:
+    for phase in plan["phases"]:
+        for b in phase["blocks"]:
+            if b["name"] == block:
+                return str(b["status"])
+    return None
+
+
+def _running_yaml(stack: LocalStack, task_id: str) -> dict[str, Any]:
+    """The cassandra.yaml the node's current task runs with, read from its sandbox."""
+    sandbox = sandbox_of(stack, task_id)
+    paths = NodePaths.for_sandbox(node_config(sandbox), sandbox, jvm.cassandra_lib(), jvm.find_java17())
+    return dict(yaml.safe_load(paths.cassandra_yaml.read_text()))
+
+
+def test_an_immutable_change_is_refused_naming_its_rule(ops: OpsCluster) -> None:
+    stack = ops.stack
+    before = api_json(stack, f"/v1/clusters/{ops.name}")
+    proc = run_cli(stack, "cluster", "update", ops.name, "--set", f"disk_mb={before['spec']['disk_mb'] * 2}")
+    assert proc.returncode == 2, describe(proc)
+    assert "disk-size-cannot-change" in proc.stderr, describe(proc)
+    r = stack.api("PUT", f"/v1/clusters/{ops.name}", {**before["spec"], "data_center": "elsewhere"})
+    assert r.status_code == 400, r.text
+    assert "data-center-cannot-change" in r.text, r.text
+    after = api_json(stack, f"/v1/clusters/{ops.name}")
+    assert after["config_id"] == before["config_id"] and after["spec"] == before["spec"]
+    assert _plan(stack, ops.name)["status"] == "COMPLETE"
+
+
+def test_a_config_change_rolls_one_node_at_a_time_and_obeys_interrupt_and_continue(
+    ops: OpsCluster, tmp_path: Path
+) -> None:
+    stack = ops.stack
+    spec = api_json(stack, f"/v1/clusters/{ops.name}")["spec"]
+    new_yaml = {**spec["cassandra_yaml"], "concurrent_writes": NEW_CONCURRENT_WRITES}
+    before = {name: n["task_id"] for name, n in nodes(stack, ops.name).items()}
+    assert len(before) == 3
+    out, err = tmp_path / "update.out", tmp_path / "update.err"
+    with QuorumTraffic(ops.session) as traffic, NodeWatch(stack, ops.name) as watch:
+        wait_for("a first round of QUORUM traffic", lambda: traffic.rounds >= 1, timeout=60, interval=0.2)
+        with out.open("w") as o, err.open("w") as e:
+            update = subprocess.Popen(
+                cli_command(
+                    "cluster",
+                    "update",
+                    ops.name,
+                    "--set",
+                    f"cassandra_yaml={json.dumps(new_yaml)}",
+                    "--wait",
+                    "--timeout",
+                    str(ROLL_TIMEOUT),
+                ),
+                env=cli_env(stack),
+                stdout=o,
+                stderr=e,
+                start_new_session=True,
+            )
+        try:
+
+            def first_restarted() -> str | None:
+                now = {name: n["task_id"] for name, n in nodes(stack, ops.name).items()}
+                changed = [name for name in before if now[name] != before[name]]
+                return changed[0] if changed else None
+
+            first = wait_for("the first node to be relaunched", first_restarted, timeout=180, interval=0.3)
+            r = stack.api("POST", f"/v1/clusters/{ops.name}/plans/deploy/interrupt")
+            assert r.status_code == 200, r.text
+            assert _plan(stack, ops.name)["status"] == "WAITING"
+            # The node already under way finishes (running work is not killed) ...
+            wait_for(
+                f"{first}'s block to complete while interrupted",
+                lambda: _block_status(_plan(stack, ops.name), first) == "COMPLETE",
+                timeout=240,
+            )
+            held = {name: n["task_id"] for name, n in nodes(stack, ops.name).items()}
+            assert [name for name in before if held[name] != before[name]] == [first], held
+            # ... and nothing else starts: for many scheduler cycles no other node is relaunched.
+            deadline = time.monotonic() + HOLD_WINDOW_S
+            while time.monotonic() < deadline:
+                plan = _plan(stack, ops.name)
+                assert plan["status"] == "WAITING", plan
+                now = {name: n["task_id"] for name, n in nodes(stack, ops.name).items()}
+                assert now == held, f"a node was relaunched while the deploy plan was interrupted: {now}"
+                time.sleep(1.0)
+            assert update.poll() is None, "update --wait returned while the plan was interrupted"
+            proc = run_cli(stack, "plan", "continue", ops.name, "deploy")
+            assert proc.returncode == 0, describe(proc)
+            code = update.wait(timeout=ROLL_TIMEOUT)
+        finally:
+            if update.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(update.pid, signal.SIGKILL)
+                update.wait(timeout=10)
+        wait_for("one more traffic round after the roll", lambda: traffic.rounds >= 2, timeout=60)
+    assert code == 0, f"exit {code}\nstdout: {out.read_text()}\nstderr: {err.read_text()}"
+    assert "is COMPLETE" in out.read_text()
+    assert traffic.failures == [], traffic.failures
+    assert watch.most_down <= 1, f"two nodes were down at once: {watch.worst}"
+    after = nodes(stack, ops.name)
+    assert all(after[name]["task_id"] != before[name] for name in before), after
+    for name, node in after.items():
+        assert _running_yaml(stack, node["task_id"])["concurrent_writes"] == NEW_CONCURRENT_WRITES, name
+    assert traffic.written_rows_readable()
+    assert read_rows(ops.session) == expected_rows()
+
+
+def test_scale_out_3_to_4_joins_a_node_up_normal_with_every_row_readable(ops: OpsCluster) -> None:
+    stack = ops.stack
+    proc = run_cli(stack, "cluster", "scale", ops.name, "4", "--wait", "--timeout", str(JOIN_TIMEOUT),
+                   timeout=JOIN_TIMEOUT + 30)  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
+    new = nodes(stack, ops.name)["node-3"]
+    assert new["state"] == "TASK_RUNNING"
+    assert len({n["agent_id"] for n in nodes(stack, ops.name).values()}) == 4
+    ring = nodetool_status(sandbox_of(stack, new["task_id"]))
+    assert [m.code for m in ring] == ["UN"] * 4, ring
+    assert read_rows(ops.session) == expected_rows()
+
+
+def _agent_index(stack: LocalStack, hostname: str) -> int:
+    assert stack.mesos is not None
+    return next(a.index for a in stack.mesos.agents if a.ip == hostname)
+
+
+def _agent_dir(sandbox: Path) -> Path:
+    """The agent's own directory: ``.../localmesos/agents/<agent>/slaves/...``."""
+    parts = sandbox.parts
+    i = parts.index("agents")
+    return Path(*parts[: i + 2])
+
+
+def test_a_node_whose_agent_was_stopped_is_replaced_on_another_agent(ops: OpsCluster) -> None:
+    stack = ops.stack
+    assert stack.mesos is not None
+    victim = "node-2"
+    old = nodes(stack, ops.name)[victim]
+    sandbox = sandbox_of(stack, old["task_id"])
+    # The machine dies: its agent stops, and everything it ran (sidecar, Cassandra) dies with it.
+    stack.mesos.stop_agent(_agent_index(stack, old["hostname"]))
+    for pid in processes_under(_agent_dir(sandbox)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    wait_for("the stopped machine's processes to be gone", lambda: not processes_under(_agent_dir(sandbox)),
+             timeout=30, interval=0.2)  # fmt: skip
+    proc = run_cli(stack, "node", "replace", ops.name, victim, "--wait", "--timeout", str(JOIN_TIMEOUT),
+                   timeout=JOIN_TIMEOUT + 30)  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
+    new = nodes(stack, ops.name)[victim]
+    assert new["state"] == "TASK_RUNNING"
+    assert new["agent_id"] != old["agent_id"] and new["hostname"] != old["hostname"]
+    ring = nodetool_status(sandbox_of(stack, new["task_id"]))
+    assert [m.code for m in ring] == ["UN"] * 4, ring
+    assert old["hostname"] not in {m.address.rsplit(":", 1)[0] for m in ring}, ring
+    assert read_rows(ops.session) == expected_rows()
+
+
+def _leftovers(stack: LocalStack, cluster: str) -> list[str]:
+    """What localmesos still holds for the cluster: reservations labelled with it, persistent
+    volumes, tasks."""
+    assert stack.mesos is not None
+    state = stack.mesos.state()
+    found = []
+    for agent in state.get("slaves", []):
+        resources = [r for items in agent.get("reserved_resources_full", {}).values() for r in items]
+        for r in resources:
+            labels = [
+                label
+                for reservation in r.get("reservations") or []
+                for label in (reservation.get("labels") or {}).get("labels", [])
+            ]
+            if any(label.get("value") == cluster for label in labels):
+                found.append(f"agent {agent['hostname']}: reserved {r['name']} {labels}")
+            if "persistence" in (r.get("disk") or {}):
+                found.append(f"agent {agent['hostname']}: persistent volume {r['disk']}")
+    for task in master_tasks(stack):
+        found.append(f"task {task['id']} {task['state']}")
+    return found
+
+
+def test_delete_leaves_no_reservation_volume_or_task_in_localmesos(ops: OpsCluster) -> None:
+    stack = ops.stack
+    assert stack.mesos is not None
+    # Bring the stopped agent back: what the cluster left on it must go too.
+    for agent in stack.mesos.agents:
+        with contextlib.suppress(Exception):
+            stack.mesos.start_agent(agent.index)
+    mesos = stack.mesos
+
+    def all_active() -> bool:
+        return sum(1 for a in mesos.state().get("slaves", []) if a.get("active")) == AGENTS
+
+    wait_for(f"all {AGENTS} agents registered and active", all_active, timeout=60)
+    assert _leftovers(stack, ops.name), "the cluster should hold reservations before the delete"
+    proc = run_cli(stack, "cluster", "delete", ops.name, "--yes", "--wait", "--timeout", "300", timeout=330)
+    assert proc.returncode == 0, describe(proc)
+    assert "is gone" in proc.stdout, describe(proc)
+    assert stack.api("GET", f"/v1/clusters/{ops.name}").status_code == 404
+    # The master applies unreserve/destroy as it accepts them: give its state a moment to show it.
+    wait_for("no leftovers in /master/state", lambda: not _leftovers(stack, ops.name) or None, timeout=30)
+    agents_dir = stack.work_dir / "localmesos" / "agents"
+    jvms = [p for p in processes_under(agents_dir) if _is_cassandra(p)]
+    assert jvms == [], f"Cassandra JVMs still running: {jvms}"
+
+
+def _is_cassandra(pid: int) -> bool:
+    try:
+        return "CassandraDaemon" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+    except OSError:
+        return False

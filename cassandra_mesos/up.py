@@ -48,6 +48,8 @@ AGENT_RESOURCES = "cpus:4;mem:8192;disk:65536"
 # 127.0.0.1, where Cassandra binds its local JMX port, so equal ranges would collide.
 PORTS_PER_AGENT = 100
 MAX_AGENTS = 100
+# Deadlines for each process to come up; generous because a loaded 2-core machine is slow.
+STARTUP_TIMEOUT_S = 180.0
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -72,8 +74,9 @@ class StackSettings:
         default_factory=lambda: {
             "cycle_interval_s": 1.0,
             "health_interval_s": 2.0,
-            # nodetool behind the sidecar's /status is a JVM per call: seconds on a loaded laptop.
-            "health_timeout_s": 20.0,
+            # nodetool behind the sidecar's /status is a JVM per call: seconds on a laptop, and
+            # over 20 s on an oversubscribed one (a node CQL-ready for minutes stayed UNKNOWN).
+            "health_timeout_s": 60.0,
             "reconcile_retry_s": 3.0,
             "driver_backoff_initial_s": 0.2,
             "driver_backoff_max_s": 2.0,
@@ -189,7 +192,9 @@ class LocalStack:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         try:
             on_step("starting ZooKeeper")
-            self.zookeeper = ZooKeeperServer(self.work_dir / "zookeeper", port=_port_or_free(s.zk_port))
+            self.zookeeper = ZooKeeperServer(
+                self.work_dir / "zookeeper", port=_port_or_free(s.zk_port), start_timeout=STARTUP_TIMEOUT_S
+            )
             self.zookeeper.start()
             on_step(f"starting localmesos: a master and {s.agents} agents")
             self.mesos = LocalMesos(
@@ -201,6 +206,7 @@ class LocalStack:
                 heartbeat_interval=2.0,
                 agent_ping_timeout=2.0,
                 max_agent_ping_timeouts=5,
+                startup_timeout=STARTUP_TIMEOUT_S,
             )
             # The harness always asks for an ephemeral port; `up` honours --mesos-port.
             self.mesos.argv[self.mesos.argv.index("--port") + 1] = str(s.mesos_port)
@@ -218,7 +224,7 @@ class LocalStack:
             raise
         return self
 
-    def start_scheduler(self, timeout: float = 60.0) -> None:
+    def start_scheduler(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
         """Start the scheduler process (again) and wait until its API answers /v1/health."""
         if self.scheduler is not None and self.scheduler.poll() is None:
             return

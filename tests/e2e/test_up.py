@@ -22,7 +22,7 @@ import pytest
 from cassandra_mesos.up import kill_strays, processes_under
 from tests.e2e.realnodes import REPO, connect, wait_for
 
-pytestmark = [pytest.mark.cassandra, pytest.mark.localmesos, pytest.mark.zookeeper, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.cassandra, pytest.mark.localmesos, pytest.mark.zookeeper, pytest.mark.timeout(900)]
 
 CONTACT = "CQL contact points: "
 
@@ -97,7 +97,7 @@ def up(tmp_path: Path) -> Iterator[UpProcess]:
 
 
 def test_up_deploys_a_node_prints_its_contact_point_and_ctrl_c_stops_everything(up: UpProcess) -> None:
-    line = up.wait_line(CONTACT, timeout=300)
+    line = up.wait_line(CONTACT, timeout=600)
     points = line.removeprefix(CONTACT).split(",")
     assert len(points) == 1
     # The deploy was shown block by block on the way (one line per change when not a terminal).

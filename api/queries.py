@@ -6,7 +6,7 @@ read raises CorruptRecord naming it (never skipped).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from framework.store.base import Store, Target
@@ -16,6 +16,7 @@ from model.errors import CorruptRecord, NotFound
 from model.node import NodeHealth, is_node_name, is_seed, node_index, seed_nodes
 from model.operations import UNINSTALL
 from model.records import TaskRecord
+from plans.actions import EXTRA_REPLACE_ADDRESS
 from plans.model import Plan
 from plans.render import render_plan
 from plans.status import plan_status
@@ -203,13 +204,35 @@ def seed_address(record: TaskRecord) -> str | None:
     return f"{record.hostname}:{port}" if port else record.hostname
 
 
-def local_seeds(spec: ClusterSpec, tasks: Mapping[str, TaskRecord]) -> list[str]:
+def replacing_nodes(tasks: Mapping[str, TaskRecord], health_by_node: Mapping[str, NodeHealth]) -> set[str]:
+    """Nodes launched to replace a dead one and not UN + CQL-ready yet: while they bootstrap they
+    are no seed (a seed never bootstraps, and a replacement listing itself would not replace)."""
+    out = set()
+    for node, record in tasks.items():
+        if record.extra.get(EXTRA_REPLACE_ADDRESS):
+            h = current_health(health_by_node, record)
+            if h is None or not h.is_ready:
+                out.add(node)
+    return out
+
+
+def local_seeds(
+    spec: ClusterSpec, tasks: Mapping[str, TaskRecord], replacing: Collection[str] = ()
+) -> list[str]:
+    """The seeds' addresses, but not of nodes being replaced. When that leaves none (the only seed
+    is being replaced), the other running nodes stand in, so a bootstrapping node has contacts."""
     out = []
     for node in seed_nodes(spec):
         record = tasks.get(node)
-        address = seed_address(record) if record is not None else None
+        address = seed_address(record) if record is not None and node not in replacing else None
         if address is not None:
             out.append(address)
+    if not out and replacing:
+        for node in sorted((n for n in tasks if is_node_name(n) and n not in replacing), key=node_index):
+            record = tasks[node]
+            address = seed_address(record) if record.state == "TASK_RUNNING" else None
+            if address is not None:
+                out.append(address)
     return out
 
 
@@ -231,12 +254,13 @@ def seeds(view: SchedulerView, cluster: str, node: str | None) -> dict[str, Any]
     store = view.store
     spec = spec_of(cluster, require_target(store, cluster))
     tasks = store.get_tasks(cluster)
-    local = local_seeds(spec, tasks)
+    replacing = replacing_nodes(tasks, view.node_health(cluster))
+    local = local_seeds(spec, tasks, replacing)
     remote = [s for s in peer_seeds(cluster, store.get_peers(cluster)) if s not in local]
     if node is not None:
         if not is_node_name(node) or (node_index(node) >= spec.nodes and node not in tasks):
             raise NotFound(f"cluster {cluster!r} has no node {node!r}: it has {spec.nodes} node(s)")
-        seed = is_seed(spec, node)
+        seed = is_seed(spec, node) and node not in replacing
     else:
         seed = not local
     return {"isSeed": seed, "seeds": local + remote}

@@ -31,6 +31,11 @@ cycle re-derives the block from what the first attempt recorded):
     builders read it back next cycle (``plans.cassandra.records``) to know the node's config
     version, why it was launched and how the cluster was first formed.
 
+    - ``avoid_agent``: (replace) never place the node on this agent.
+
+``DeleteIntent(plan)``
+    Delete the plan's intent document: an operation plan (``replace-node-<i>``) is done.
+
 ``KillNode(node, task_id, reason)``
     Kill this task (graceful: the sidecar drains on SIGTERM). Used before relaunching a running
     node with a new config or for an operator restart. Kill only ``task_id``; if the node's
@@ -42,6 +47,15 @@ cycle re-derives the block from what the first attempt recorded):
 
 ``Reconcile()``
     Reconcile every known task with Mesos (explicit, then implicit reconciliation).
+
+``ReleaseNode(node, task_id, agent_id, await_offer)``
+    (uninstall) Release what the node holds: on the next offer from ``agent_id``, DESTROY every
+    volume and UNRESERVE every reservation labelled with the node's cluster, then delete the
+    node's task record. ``await_offer=False``: the agent is gone for good, so nothing can be
+    released and the record is deleted at once.
+
+``ForgetCluster()``
+    (uninstall) Delete the cluster from the store: its target, configs, intents and peers.
 
 ``SyncDatacenter(url)``
     Exchange datacenter info with the peer framework at ``url`` (PUT then GET its
@@ -79,6 +93,8 @@ class LaunchNode:
     # Size of the cluster when it was first formed; recorded so later cycles can tell members of
     # the original (token-balanced, non-bootstrapping) set from nodes that joined later.
     genesis_nodes: int | None = None
+    # Replacement: the agent of the node being replaced; the new placement must be elsewhere.
+    avoid_agent: str | None = None
 
     def record_extra(self) -> Mapping[str, Any]:
         extra: dict[str, Any] = {
@@ -117,11 +133,38 @@ class SyncDatacenter:
     url: str
 
 
-Action = LaunchNode | KillNode | WaitForNode | Reconcile | SyncDatacenter
+@dataclass(frozen=True)
+class ReleaseNode:
+    node: str
+    task_id: str
+    agent_id: str
+    await_offer: bool = True
+
+
+@dataclass(frozen=True)
+class ForgetCluster:
+    pass
+
+
+@dataclass(frozen=True)
+class DeleteIntent:
+    plan: str
+
+
+Action = (
+    LaunchNode
+    | KillNode
+    | WaitForNode
+    | Reconcile
+    | SyncDatacenter
+    | ReleaseNode
+    | ForgetCluster
+    | DeleteIntent
+)
 
 
 def action_asset(action: Action) -> str | None:
     """The node an action touches; two plans never act on the same node in one cycle."""
-    if isinstance(action, LaunchNode | KillNode | WaitForNode):
+    if isinstance(action, LaunchNode | KillNode | WaitForNode | ReleaseNode):
         return action.node
     return None

@@ -9,7 +9,7 @@ framework sharing the role.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from framework.mesos import resources as rs
@@ -54,13 +54,24 @@ def orphan_operations(
     Both go in one ACCEPT: operations apply in order, so the destroyed volume's disk is there to
     unreserve. Never returns an operation on a resource whose key is in ``referenced``.
     """
+    return _release_operations(offer, role, lambda key: key not in referenced)
+
+
+def cluster_release_operations(offer: Mapping[str, Any], role: str, cluster: str) -> list[Json]:
+    """DESTROY and UNRESERVE of everything in the offer labelled with ``cluster`` (uninstall)."""
+    return _release_operations(offer, role, lambda key: key.cluster == cluster)
+
+
+def _release_operations(
+    offer: Mapping[str, Any], role: str, release: Callable[[ReservationKey], bool]
+) -> list[Json]:
     volumes: list[Json] = []
     unreserve: list[Json] = []
     for res in offer.get("resources") or []:
         if not rs.is_dynamically_reserved_for(res, role):
             continue
         key = ReservationKey.from_labels(rs.reservation_labels(res))
-        if key is None or key in referenced:
+        if key is None or not release(key):
             continue
         if rs.persistence_id(res) is not None:
             volumes.append(dict(res))

@@ -159,6 +159,8 @@ def evaluate(
         return no(f"offer is allocated to role {view.role!r}, node needs role {req.role!r}")
     if req.agent_id is not None and view.agent_id != req.agent_id:
         return no(f"{req.node} of {req.cluster} has its reservations and volume on agent {req.agent_id}")
+    if req.avoid_agent_id is not None and view.agent_id == req.avoid_agent_id:
+        return no(f"{req.node} of {req.cluster} is being replaced: not on its old agent {req.avoid_agent_id}")
     if req.rack is not None and view.rack != req.rack:
         return no(f"{req.node} of {req.cluster} belongs to rack {req.rack}, agent is in rack {view.rack}")
     owned = view.owned.get(req.key, ())

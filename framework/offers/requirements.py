@@ -60,6 +60,8 @@ class NodeRequirements:
     agent_id: str | None = None
     ports: Mapping[str, int] | None = None
     rack: str | None = None
+    # A replacement must land elsewhere than the node it replaces (that agent may come back).
+    avoid_agent_id: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("cluster", "node", "role", "resource_id", "persistence_id"):

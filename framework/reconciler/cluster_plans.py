@@ -12,14 +12,21 @@ from model.cluster import ClusterSpec, parse_spec
 from model.errors import CassandraMesosError, CorruptRecord
 from model.intents import PlanIntents
 from model.node import NodeHealth
-from plans.cassandra import deploy, recovery
+from model.operations import REPLACE_PREFIX, UNINSTALL
+from plans.cassandra import deploy, recovery, replace, uninstall
 from plans.cassandra.state import ClusterState
 from plans.model import Plan
 
 log = logging.getLogger(__name__)
 
-# Priority order for plans.coordinator.next_work: deploy claims its nodes before recovery.
-PLAN_ORDER = (deploy.PLAN, recovery.PLAN)
+# Priority order for plans.coordinator.next_work: an operation owns its nodes, then deploy
+# claims its nodes before recovery. Replace plans (``replace-node-<i>``) sit before deploy.
+PLAN_ORDER = (uninstall.PLAN, REPLACE_PREFIX, deploy.PLAN, recovery.PLAN)
+
+
+def _priority(name: str) -> tuple[int, str]:
+    key = REPLACE_PREFIX if name.startswith(REPLACE_PREFIX) else name
+    return (PLAN_ORDER.index(key) if key in PLAN_ORDER else len(PLAN_ORDER), name)
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,7 @@ class ClusterPlans:
     plans: Mapping[str, Plan]
 
     def ordered(self) -> list[Plan]:
-        return [self.plans[name] for name in PLAN_ORDER if name in self.plans]
+        return [self.plans[name] for name in sorted(self.plans, key=_priority)]
 
 
 def intents_of(stored: StoredCluster, plan: str) -> tuple[PlanIntents, str | None]:
@@ -71,10 +78,22 @@ def build_cluster_plans(
         reconciled=reconciled,
         errors=errors,
     )
-    plans = {
-        deploy.PLAN: deploy.build_deploy_plan(state, deploy_intents),
-        recovery.PLAN: recovery.build_recovery_plan(state, recovery_intents),
-    }
+    plans: dict[str, Plan]
+    if UNINSTALL in stored.intents:
+        # The cluster's only plan: deploy and recovery would relaunch what it kills.
+        uninstall_intents, _ = intents_of(stored, uninstall.PLAN)
+        plans = {uninstall.PLAN: uninstall.build_uninstall_plan(state, uninstall_intents)}
+    else:
+        plans = {
+            deploy.PLAN: deploy.build_deploy_plan(state, deploy_intents),
+            recovery.PLAN: recovery.build_recovery_plan(state, recovery_intents),
+        }
+        for name in sorted(stored.intents):
+            if name.startswith(REPLACE_PREFIX):
+                replace_intents, replace_error = intents_of(stored, name)
+                if replace_error:
+                    replace_intents = PlanIntents(name, parameters={"error": replace_error})
+                plans[name] = replace.build_replace_plan(state, replace_intents)
     return ClusterPlans(stored.name, spec, stored.target.config_id, state, plans)
 
 

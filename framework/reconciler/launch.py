@@ -88,6 +88,7 @@ def requirements(
         **common,
         resource_id=f"{action.node}-{new_id}",
         persistence_id=f"{cluster}-{action.node}-{new_id}",
+        avoid_agent_id=action.avoid_agent,
     )
 
 
@@ -164,7 +165,8 @@ def build_launch(
     task_uuid: str,
 ) -> Launch:
     record = prior[0] if prior is not None else None
-    if action.in_place and record is not None:
+    if record is not None and (action.in_place or action.replace_address is not None):
+        # A replacement keeps the replaced node's Cassandra rack: it takes over its token ranges.
         rack = str(record.extra.get(EXTRA_RACK) or fit.rack or action.rack or "rack1")
     else:
         # Racks come from the agents (attribute or fault domain); the spec's names are the fallback.

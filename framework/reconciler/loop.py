@@ -25,6 +25,7 @@ import httpx
 
 from framework.mesos.errors import MesosError
 from framework.mesos.events import event_type, offers_of, rescinded_offer_id, status_of
+from framework.offers.cleanup import cluster_release_operations
 from framework.offers.evaluate import Fit, plan_offers, view_offer
 from framework.offers.requirements import NodeRequirements
 from framework.reconciler.cluster_plans import ClusterPlans, build_all_plans
@@ -43,7 +44,7 @@ from framework.store.base import Store, StoreSnapshot
 from model.errors import CassandraMesosError, InvalidInput
 from model.node import NodeHealth
 from model.records import ACTIVE_STATES, TaskRecord
-from plans.actions import KillNode, LaunchNode, SyncDatacenter
+from plans.actions import DeleteIntent, ForgetCluster, KillNode, LaunchNode, ReleaseNode, SyncDatacenter
 from plans.coordinator import next_work
 
 log = logging.getLogger(__name__)
@@ -297,6 +298,9 @@ class Reconciler:
 
         launches: list[tuple[ClusterPlans, LaunchNode]] = []
         kills: list[tuple[ClusterPlans, KillNode]] = []
+        releases: list[tuple[ClusterPlans, ReleaseNode]] = []
+        forgets: list[ClusterPlans] = []
+        finished: list[tuple[ClusterPlans, DeleteIntent]] = []
         for cp in self._plans.values():
             for work in next_work(cp.ordered()):
                 act = work.action
@@ -304,6 +308,12 @@ class Reconciler:
                     launches.append((cp, act))
                 elif isinstance(act, KillNode):
                     kills.append((cp, act))
+                elif isinstance(act, ReleaseNode):
+                    releases.append((cp, act))
+                elif isinstance(act, ForgetCluster):
+                    forgets.append(cp)
+                elif isinstance(act, DeleteIntent):
+                    finished.append((cp, act))
                 elif isinstance(act, SyncDatacenter):
                     log.debug(
                         "cluster %s: datacenter exchange with %s not performed here", cp.cluster, act.url
@@ -315,7 +325,20 @@ class Reconciler:
             rec = cp.state.records.get(kill.node)
             if rec is not None and rec.task_id == kill.task_id:
                 await self._kill(kill.task_id, rec.agent_id, kill.reason)
-        await self._offers(mesos, snapshot, records, launches, now)
+        for cp, done in finished:
+            log.info("cluster %s: %s complete, deleting its request", cp.cluster, done.plan)
+            await self._in_store_thread(self._store.delete_intent, cp.cluster, done.plan)
+        for cp in forgets:
+            log.info("cluster %s: uninstalled, deleting it from the store", cp.cluster)
+            await self._in_store_thread(self._store.delete_cluster, cp.cluster)
+        waiting: list[tuple[ClusterPlans, ReleaseNode]] = []
+        for cp, rel in releases:
+            if rel.await_offer:
+                waiting.append((cp, rel))
+            else:
+                log.info("cluster %s: forgetting %s (agent %s is gone)", cp.cluster, rel.node, rel.agent_id)
+                await self._in_store_thread(self._store.delete_task, cp.cluster, rel.node)
+        await self._offers(mesos, snapshot, records, launches, now, waiting)
 
     # ---- reconciliation -----------------------------------------------------------------------
 
@@ -360,6 +383,7 @@ class Reconciler:
         records: list[TaskRecord],
         launches: list[tuple[ClusterPlans, LaunchNode]],
         now: float,
+        releases: Sequence[tuple[ClusterPlans, ReleaseNode]] = (),
     ) -> None:
         settings = self._settings
         wanted: dict[tuple[str, str], tuple[ClusterPlans, LaunchNode, NodeRequirements]] = {}
@@ -377,9 +401,14 @@ class Reconciler:
             count = record.launch_count if record is not None else 0
             pending_keys.add(f"{cp.cluster}/{act.node}/{count}")
 
+        pending_keys.update(f"release/{cp.cluster}/{rel.node}" for cp, rel in releases)
+
         offers = self._book.take()
         answered: set[str] = set()
         try:
+            if releases and offers:
+                answered.update(await self._release(mesos, offers, releases))
+                offers = [o for o in offers if str(o["id"]["value"]) not in answered]
             if offers:
                 result = plan_offers(
                     [view_offer(o, settings.rack_attribute) for o in offers],
@@ -425,6 +454,45 @@ class Reconciler:
             self._interest = OfferInterest(True, pending, self._interest.last_revive)
         else:
             self._interest = OfferInterest(self._interest.suppressed, pending, self._interest.last_revive)
+
+    async def _release(
+        self,
+        mesos: MesosActions,
+        offers: list[Json],
+        releases: Sequence[tuple[ClusterPlans, ReleaseNode]],
+    ) -> set[str]:
+        """Uninstall: DESTROY and UNRESERVE what the offers of the released nodes' agents hold for
+        their clusters, then forget the nodes. Returns the offers it accepted."""
+        by_agent: dict[str, list[tuple[ClusterPlans, ReleaseNode]]] = {}
+        for cp, rel in releases:
+            by_agent.setdefault(rel.agent_id, []).append((cp, rel))
+        offers_by_agent: dict[str, list[Json]] = {}
+        for offer in offers:
+            offers_by_agent.setdefault(str(offer["agent_id"]["value"]), []).append(offer)
+        accepted: set[str] = set()
+        for agent, wanted in by_agent.items():
+            agent_offers = offers_by_agent.get(agent)
+            if not agent_offers:
+                continue
+            clusters = sorted({cp.cluster for cp, _ in wanted})
+            ids: list[str] = []
+            ops: list[Json] = []
+            for offer in agent_offers:
+                offer_ops = [
+                    op for c in clusters for op in cluster_release_operations(offer, self._settings.role, c)
+                ]
+                if offer_ops:
+                    ids.append(str(offer["id"]["value"]))
+                    ops.extend(offer_ops)
+            if ops:
+                log.info("agent %s: destroying volumes and unreserving for uninstall of %s", agent, clusters)
+                # Filter 0: what is left of the offers comes back at once.
+                await mesos.accept(ids, ops, 0.0)
+                accepted.update(ids)
+            for cp, rel in wanted:
+                log.info("cluster %s: %s released", cp.cluster, rel.node)
+                await self._in_store_thread(self._store.delete_task, cp.cluster, rel.node)
+        return accepted
 
     async def _launch(
         self,

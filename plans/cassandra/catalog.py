@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from model.errors import NotFound
 from model.intents import PlanIntents
-from plans.cassandra import deploy, recovery
+from plans.cassandra import deploy, recovery, uninstall
 from plans.cassandra.state import ClusterState
 from plans.model import Plan, Status
 from plans.status import plan_status
@@ -22,6 +22,10 @@ Builder = Callable[[ClusterState, PlanIntents], Plan]
 BUILDERS: dict[str, Builder] = {
     deploy.PLAN: deploy.build_deploy_plan,
     recovery.PLAN: recovery.build_recovery_plan,
+}
+# Operation plans: built only while their intent exists (see framework.reconciler.cluster_plans).
+OPERATION_BUILDERS: dict[str, Builder] = {
+    uninstall.PLAN: uninstall.build_uninstall_plan,
 }
 
 

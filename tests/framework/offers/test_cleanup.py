@@ -6,7 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from framework.mesos import resources as rs
-from framework.offers.cleanup import orphan_operations, orphaned_keys, referenced_keys
+from framework.offers.cleanup import (
+    cluster_release_operations,
+    orphan_operations,
+    orphaned_keys,
+    referenced_keys,
+)
 from framework.offers.requirements import ReservationKey
 from model.records import TaskRecord
 from tests.framework.offers.offer_factory import ROLE, node_reservations, offer
@@ -26,6 +31,19 @@ def test_orphaned_volume_is_destroyed_then_its_disk_unreserved() -> None:
 def test_referenced_reservations_are_left_alone() -> None:
     o = offer(reserved=node_reservations("c", "node-0", "r0", "c-node-0-data"))
     assert orphan_operations(o, ROLE, {ReservationKey("c", "node-0", "r0")}) == []
+
+
+def test_uninstall_releases_every_reservation_of_its_cluster_even_referenced_ones_and_only_those() -> None:
+    mine = node_reservations("c", "node-0", "r0", "c-node-0-data")
+    stale = node_reservations("c", "node-1", "old", None)
+    other = node_reservations("d", "node-0", "r9", "d-node-0-data")
+    ops = cluster_release_operations(offer(reserved=[*mine, *stale, *other]), ROLE, "c")
+    assert [op["type"] for op in ops] == ["DESTROY", "UNRESERVE"]
+    assert [rs.persistence_id(v) for v in ops[0]["destroy"]["volumes"]] == ["c-node-0-data"]
+    labels = [rs.reservation_labels(r) for r in ops[1]["unreserve"]["resources"]]
+    assert {lb["cluster"] for lb in labels} == {"c"}
+    assert {lb["node"] for lb in labels} == {"node-0", "node-1"}
+    assert cluster_release_operations(offer(reserved=other), ROLE, "c") == []
 
 
 def test_foreign_roles_and_unlabelled_reservations_are_left_alone() -> None:

@@ -142,6 +142,12 @@ def test_relaunch_only_on_its_agent() -> None:
     assert isinstance(decision, NoFit) and "agent-1" in decision.reason
 
 
+def test_a_replacement_never_lands_on_the_agent_of_the_node_it_replaces() -> None:
+    decision = evaluate(offer(agent="agent-1"), req(avoid_agent_id="agent-1"))
+    assert isinstance(decision, NoFit) and "being replaced" in decision.reason
+    assert isinstance(evaluate(offer(agent="agent-2"), req(avoid_agent_id="agent-1")), Fit)
+
+
 def test_relaunch_recreates_a_volume_that_never_got_created_on_its_reserved_disk() -> None:
     held = node_reservations("c1", "node-0", "c1-node-0-r", None, ports=[31000, 31001, 31002, 31003, 31004])
     fit = evaluate(offer(reserved=held), req(agent_id="agent-1"))

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from jvm import classpath, find_java17, zookeeper_lib
+from jvm.process import die_with_parent
 
 MAIN_CLASS = "org.apache.zookeeper.server.ZooKeeperServerMain"
 HOST = "127.0.0.1"
@@ -173,6 +174,7 @@ class ZooKeeperServer:
                 stdin=subprocess.DEVNULL,
                 cwd=self.work_dir,
                 start_new_session=True,  # own process group: stop() can end all of it
+                preexec_fn=die_with_parent,  # a killed test runner or `up` leaves no server behind
             )
         try:
             self._wait_serving()

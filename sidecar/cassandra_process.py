@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -20,18 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jvm.process import die_with_parent
 from sidecar.nodetool import Nodetool, NodetoolError
 
 log = logging.getLogger(__name__)
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    # Not glibc: the sidecar's own stop path still stops the JVM.
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
 
 @dataclass(frozen=True)
 class StopBudget:
@@ -111,7 +102,7 @@ class CassandraProcess:
             env=self._env,
             stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         log.info("Cassandra started, pid %d", self._proc.pid)
 

@@ -47,3 +47,39 @@ def test_port_zero_means_a_free_port_chosen_up_front(tmp_path: Path) -> None:
     server = ZooKeeperServer(tmp_path, port=0)
     assert server.port > 0
     assert server.hosts == f"127.0.0.1:{server.port}"
+
+
+def test_server_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    """A test runner or `up` killed without cleanup leaves no ZooKeeper behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from cassandra_mesos.zookeeper_server import ZooKeeperServer\n"
+        f"zk = ZooKeeperServer(Path({str(tmp_path / 'zk')!r}), fsync=False).start()\n"
+        "print(zk.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        zk_pid = int(parent.stdout.readline())
+        os.kill(zk_pid, 0)  # running
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(zk_pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(zk_pid, signal.SIGKILL)
+        pytest.fail("ZooKeeper outlived the process that started it")
+    finally:
+        parent.kill()

@@ -137,6 +137,9 @@ class NodeConfig(BaseModel):
     cluster: str
     node: str
     config_id: str = Field(min_length=1, max_length=128)
+    # The spec's Cassandra release; a change rolls like any config update (shown in the node's
+    # task environment; the jars at cassandra_lib are what runs).
+    cassandra_version: str = Field(default="5.0.x", min_length=1, max_length=32)
     scheduler_url: str
     data_center: str = "dc1"
     rack: str = "rack1"

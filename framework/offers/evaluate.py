@@ -183,13 +183,30 @@ def evaluate(
 
     reservation = rs.dynamic_reservation(req.role, req.principal, req.reservation_labels())
     to_reserve: list[Json] = []
+    surplus: list[Json] = []
     task_resources: list[Json] = []
     shortfalls: list[str] = []
 
     for name, amount in (("cpus", req.cpus), ("mem", req.mem)):
         mine = [r for r in owned if r.get("name") == name and rs.is_plain(r)]
-        if mine:
+        held = sum(rs.scalar_value(r) for r in mine)
+        if mine and abs(held - amount) < 1e-6:
             task_resources.extend(mine)
+        elif mine:
+            # A config update changed cpus or mem: resize the node's reservation in place (same
+            # labels), unreserving the surplus or reserving the extra before the launch.
+            same = [dict(r) for r in rs.reservations_of(mine[0])]
+            if held > amount:
+                surplus.append(rs.scalar(name, held - amount, req.role, same))
+                task_resources.append(rs.scalar(name, amount, req.role, same))
+            elif view.unreserved.get(name, 0.0) + 1e-9 < amount - held:
+                shortfalls.append(
+                    f"{name}: need {amount - held:g} more than the {held:g} reserved, "
+                    f"offered {view.unreserved.get(name, 0.0):g} unreserved"
+                )
+            else:
+                to_reserve.append(rs.scalar(name, amount - held, req.role, same))
+                task_resources.append(rs.scalar(name, amount, req.role, same))
         elif view.unreserved.get(name, 0.0) + 1e-9 < amount:
             shortfalls.append(
                 f"{name}: need {amount:g}, offered {view.unreserved.get(name, 0.0):g} unreserved"
@@ -228,6 +245,8 @@ def evaluate(
             to_reserve.append(port_resource)
 
     preparation: list[Json] = []
+    if surplus:
+        preparation.append(rs.unreserve_op(surplus))
     if to_reserve:
         preparation.append(rs.reserve_op(to_reserve))
     if create is not None:

@@ -101,6 +101,7 @@ def node_config(
             cluster=cluster,
             node=action.node,
             config_id=action.config_id,
+            cassandra_version=spec.cassandra_version,
             scheduler_url=command.scheduler_url,
             data_center=spec.data_center,
             rack=rack,

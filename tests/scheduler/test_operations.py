@@ -15,7 +15,15 @@ from model.operations import UNINSTALL, NodeReplace, Uninstall
 from model.records import TaskRecord
 from plans.render import render_plan
 from plans.status import plan_status
-from tests.scheduler.harness import CLUSTER, InProcessScheduler, config_dict, deploy, eventually, master_tasks
+from tests.scheduler.harness import (
+    CLUSTER,
+    SMALL_NODE,
+    InProcessScheduler,
+    config_dict,
+    deploy,
+    eventually,
+    master_tasks,
+)
 
 pytestmark = [pytest.mark.localmesos, pytest.mark.zookeeper, pytest.mark.timeout(120)]
 
@@ -132,3 +140,34 @@ async def test_a_node_whose_agent_is_gone_is_replaced_on_another_agent_with_a_ne
         )
     finally:
         mesos.start_agent(agent.index)
+
+
+async def test_a_cpus_change_relaunches_the_node_in_place_on_a_resized_reservation(
+    scheduler: InProcessScheduler, mesos: LocalMesos, role: str
+) -> None:
+    await deploy(scheduler, nodes=1)
+    store, service = scheduler.store, scheduler.service
+    assert store is not None and service is not None
+    before = store.get_tasks(CLUSTER)["node-0"]
+
+    def reserved_cpus() -> float:
+        return sum(r["scalar"]["value"] for r in reserved_for(mesos.master_url, role) if r["name"] == "cpus")
+
+    assert reserved_cpus() == pytest.approx(SMALL_NODE["cpus"])
+    target = store.get_target_versioned(CLUSTER)
+    assert target is not None
+    store.put_config(CLUSTER, {"nodes": 1, **SMALL_NODE, "cpus": 0.2}, target.version)
+    service.wake()
+
+    def relaunched() -> TaskRecord | None:
+        rec = store.get_tasks(CLUSTER)["node-0"]
+        health = service.node_health(CLUSTER).get("node-0")
+        ready = health is not None and health.is_ready and health.task_id == rec.task_id
+        return rec if rec.launch_count == 2 and rec.state == "TASK_RUNNING" and ready else None
+
+    after = await eventually("node-0 relaunched with the new config", relaunched, timeout=60)
+    assert after.agent_id == before.agent_id
+    assert after.extra["persistence_id"] == before.extra["persistence_id"]
+    cpus = [r for r in after.task_info["resources"] if r["name"] == "cpus"]
+    assert sum(r["scalar"]["value"] for r in cpus) == pytest.approx(0.2)
+    assert reserved_cpus() == pytest.approx(0.2)

@@ -114,6 +114,51 @@ def test_relaunch_in_place_launches_on_the_reservations_and_volume_as_offered() 
     )
 
 
+def _scalars(resources: list[dict[str, Any]]) -> dict[str, float]:
+    return {
+        r["name"]: rs.scalar_value(r) for r in resources if r.get("type") == "SCALAR" and not r.get("disk")
+    }
+
+
+@pytest.mark.parametrize(
+    ("cpus", "mem", "unreserve", "reserve"),
+    [
+        (1.0, 2048, {}, {}),  # unchanged: the reservation as offered
+        (0.5, 2048, {"cpus": 0.5}, {}),  # smaller: the surplus is unreserved
+        (1.5, 3072, {}, {"cpus": 0.5, "mem": 1024}),  # larger: the extra is reserved
+        (1.2, 1024, {"mem": 1024}, {"cpus": 0.2}),  # both at once
+    ],
+)
+def test_relaunch_in_place_resizes_cpus_and_mem_on_the_same_agent_with_the_same_labels(
+    cpus: float, mem: float, unreserve: dict[str, float], reserve: dict[str, float]
+) -> None:
+    ports = [31000, 31001, 31002, 31003, 31004]
+    held = node_reservations("c1", "node-0", "c1-node-0-r", "c1-node-0-data", ports=ports)
+    fit = evaluate(offer(reserved=held, cpus=4, mem=8192), req(agent_id="agent-1", cpus=cpus, mem=mem))
+    assert isinstance(fit, Fit)
+    ops = ops_of(fit)
+    expected = (["UNRESERVE"] if unreserve else []) + (["RESERVE"] if reserve else []) + ["LAUNCH"]
+    assert [op["type"] for op in ops] == expected
+    by_type = {op["type"]: op for op in ops}
+    if unreserve:
+        assert _scalars(by_type["UNRESERVE"]["unreserve"]["resources"]) == pytest.approx(unreserve)
+    if reserve:
+        assert _scalars(by_type["RESERVE"]["reserve"]["resources"]) == pytest.approx(reserve)
+    # Every resized resource keeps the node's labels: relaunches and cleanup still find it.
+    for op in ops[:-1]:
+        for r in op[op["type"].lower()]["resources"]:
+            assert rs.reservation_labels(r)["resource_id"] == "c1-node-0-r"
+    assert _scalars(list(fit.task_resources)) == pytest.approx({"cpus": cpus, "mem": mem})
+
+
+def test_relaunch_that_needs_more_cpus_than_the_agent_has_free_says_so() -> None:
+    held = node_reservations(
+        "c1", "node-0", "c1-node-0-r", "c1-node-0-data", ports=[31000, 31001, 31002, 31003, 31004]
+    )
+    decision = evaluate(offer(reserved=held, cpus=0.1), req(agent_id="agent-1", cpus=2))
+    assert isinstance(decision, NoFit) and "cpus: need 1 more than the 1 reserved" in decision.reason
+
+
 def test_relaunch_ignores_reservations_of_other_nodes_and_other_resource_ids() -> None:
     other_node = node_reservations(
         "c1", "node-1", "c1-node-1-r", "c1-node-1-data", ports=[31000, 31001, 31002, 31003, 31004]

@@ -71,6 +71,8 @@ async def test_the_record_is_stored_before_the_accept_that_launches_it() -> None
     config = NodeConfig.from_json(env[ENV_VAR])
     assert (config.cluster, config.node, config.listen_address) == ("c1", "node-0", "agent-1.example")
     assert config.ports.sidecar == stored.ports["sidecar"] and config.rack == "r1"
+    # The spec's Cassandra version travels with the node (a version change rolls like any update).
+    assert config.cassandra_version == "5.0.x"
     # Reservations carry the labels that tie them to the node.
     labels = rs.labels_of(ops[0]["reserve"]["resources"][0]["reservations"][-1])
     assert labels == {"cluster": "c1", "node": "node-0", "resource_id": stored.extra["resource_id"]}

@@ -56,6 +56,24 @@ async def probe(client: httpx.AsyncClient, target: HealthTarget) -> NodeHealth:
     return NodeHealth(mode=health.mode, cql_ready=health.cql_ready, task_id=target.task_id)
 
 
+def carry_mode(previous: NodeHealth | None, observed: NodeHealth) -> NodeHealth:
+    """Keep a node's last known mode while only the mode is unknown.
+
+    The sidecar's mode comes from nodetool, a JVM per call, which times out on an overloaded
+    host while the node itself answers CQL. Without this, every such timeout turns an UN node
+    UNKNOWN and sends its finished block back to STARTED. A real change of mode (JOINING,
+    LEAVING, DRAINED...) is still taken at once, and so is a node that stops answering CQL.
+    """
+    if (
+        previous is not None
+        and observed.mode == "UNKNOWN"
+        and observed.cql_ready
+        and previous.task_id == observed.task_id
+    ):
+        return NodeHealth(mode=previous.mode, cql_ready=True, task_id=observed.task_id)
+    return observed
+
+
 # Probes in flight at once: httpx's pool does work per queued request for every request, so
 # thousands at once keep the event loop busy for minutes (seen at 1,000 unreachable nodes).
 PROBE_CONCURRENCY = 32

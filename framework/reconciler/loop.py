@@ -29,7 +29,7 @@ from framework.offers.cleanup import cluster_release_operations
 from framework.offers.evaluate import Fit, plan_offers, view_offer
 from framework.offers.requirements import NodeRequirements
 from framework.reconciler.cluster_plans import ClusterPlans, build_all_plans
-from framework.reconciler.health import PROBE_CONCURRENCY, probe_all, targets
+from framework.reconciler.health import PROBE_CONCURRENCY, carry_mode, probe_all, targets
 from framework.reconciler.launch import NodeCommand, build_launch, requirements
 from framework.reconciler.offers import (
     Interest,
@@ -555,7 +555,8 @@ class Reconciler:
                     results = await probe_all(client, nodes)
                     fresh = {} if sweep else {c: dict(h) for c, h in self._health.items()}
                     for (cluster, node), health in results.items():
-                        fresh.setdefault(cluster, {})[node] = health
+                        previous = self._health.get(cluster, {}).get(node)
+                        fresh.setdefault(cluster, {})[node] = carry_mode(previous, health)
                     if fresh != self._health:
                         self._health = fresh
                         self.wake()

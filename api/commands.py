@@ -189,6 +189,7 @@ class Commands:
             old_task_id=record.task_id,
             old_agent_id=record.agent_id,
             old_hostname=record.hostname,
+            old_storage_port=record.ports.get("storage"),
         )
         try:
             store.put_intent(cluster, request.plan, request.to_intents().to_json(), None)

@@ -48,10 +48,22 @@ class NodeReplace:
     old_task_id: str | None = None
     old_agent_id: str | None = None
     old_hostname: str | None = None
+    # Nodes on one host differ by port: Cassandra must be told the old node's storage port, or it
+    # looks for the old address with its own port and finds nothing in gossip.
+    old_storage_port: int | None = None
 
     @property
     def plan(self) -> str:
         return replace_plan_name(self.node)
+
+    @property
+    def replace_address(self) -> str | None:
+        """``replace_address_first_boot`` for the new node: ``ip:storage_port`` when the port is known."""
+        if self.old_hostname is None:
+            return None
+        if self.old_storage_port is None:
+            return self.old_hostname
+        return f"{self.old_hostname}:{self.old_storage_port}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +73,7 @@ class NodeReplace:
             "old_task_id": self.old_task_id,
             "old_agent_id": self.old_agent_id,
             "old_hostname": self.old_hostname,
+            "old_storage_port": self.old_storage_port,
         }
 
     def to_intents(self) -> PlanIntents:
@@ -82,7 +95,17 @@ class NodeReplace:
             old_task_id=_opt_str(data, "old_task_id", where),
             old_agent_id=_opt_str(data, "old_agent_id", where),
             old_hostname=_opt_str(data, "old_hostname", where),
+            old_storage_port=_opt_port(data, "old_storage_port", where),
         )
+
+
+def _opt_port(data: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise CorruptRecord(f"{where}: {key!r} must be a port number, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)

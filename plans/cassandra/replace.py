@@ -90,7 +90,7 @@ def build_replace_plan(state: ClusterState, intents: PlanIntents) -> Plan:
             base,
             bootstrap=True,
             initial_tokens=(),
-            replace_address=request.old_hostname,
+            replace_address=request.replace_address,
             avoid_agent=request.old_agent_id,
         )
         where = f"another agent than {request.old_agent_id}" if request.old_agent_id else "an agent"

@@ -55,3 +55,15 @@ def test_an_unreadable_request_is_shown_as_the_plans_error() -> None:
     plan = build_replace_plan(cluster_state(SPEC, []), PlanIntents("replace-node-0", parameters={"x": 1}))
     assert plan.errors and "not a replace request" in plan.errors[0]
     assert actions(plan) == []
+
+
+def test_the_old_node_is_named_with_its_storage_port() -> None:
+    """Nodes on one host differ by port; Cassandra must look for the old node's own port in gossip."""
+    from dataclasses import replace as with_
+
+    recs, health = ready_records(SPEC, 3)
+    recs[0] = record("node-0", "TASK_LOST", config=SPEC, bootstrap=False)
+    request = with_(OLD, old_storage_port=23200)
+    (act,) = actions(build_replace_plan(cluster_state(SPEC, recs, health), request.to_intents()))
+    assert isinstance(act, LaunchNode) and act.replace_address == "10.0.0.7:23200"
+    assert NodeReplace.from_json(request.to_json()) == request

@@ -102,9 +102,11 @@ def sandbox_of(stack: LocalStack, task_id: str) -> Path:
 
 
 def sidecar_process(sandbox: Path) -> psutil.Process:
+    # The sandbox may be reached through the agent's `slaves/latest` link; a process's cwd never is.
+    real = str(sandbox.resolve())
     for proc in psutil.process_iter(["cmdline", "cwd"]):
         cmd = proc.info.get("cmdline") or []
-        if proc.info.get("cwd") == str(sandbox) and "sidecar" in cmd and "-m" in cmd:
+        if proc.info.get("cwd") == real and "sidecar" in cmd and "-m" in cmd:
             return proc
     raise AssertionError(f"no sidecar process runs in {sandbox}")
 

@@ -81,8 +81,9 @@ def test_an_immutable_change_is_refused_naming_its_rule(ops: OpsCluster) -> None
 
 
 @pytest.mark.xfail(
-    reason="KNOWN FAILING, issue 5 open: the rollout itself completes one node at a time (seen in "
-    "scheduler.log), but an assertion after it fails in CI-like runs; not diagnosed this session",
+    reason="passed once (fresh clone, idle machine) after the sidecar-lookup fix in tests/e2e/realnodes.py; "
+    "failed before under heavy load (nodetool health stalls). Not strict until it has passed in CI "
+    "repeatedly: then remove this marker (issue 5)",
     strict=False,
 )
 def test_a_config_change_rolls_one_node_at_a_time_and_obeys_interrupt_and_continue(

@@ -378,56 +378,29 @@ def _verb(
         out.print(client.post(f"/v1/clusters/{cluster}/plans/{plan}/{verb}", params=params)["message"])
 
 
-@plan_app.command("interrupt")
-def plan_interrupt(
-    cluster: str,
-    plan: PlanArg = "deploy",
-    phase: PhaseOpt = None,
-    block: BlockOpt = None,
-    api: ApiOpt = DEFAULT_API,
-    token: TokenOpt = None,
-) -> None:
-    """Pause a plan, phase or block (work already running is not killed)."""
-    _verb("interrupt", cluster, plan, phase, block, api, token)
+def _verb_command(verb: str, doc: str) -> None:
+    """Register `plan VERB CLUSTER [PLAN] [--phase] [--block]`: the four verbs differ only in name."""
+
+    def command(
+        cluster: str,
+        plan: PlanArg = "deploy",
+        phase: PhaseOpt = None,
+        block: BlockOpt = None,
+        api: ApiOpt = DEFAULT_API,
+        token: TokenOpt = None,
+    ) -> None:
+        _verb(verb, cluster, plan, phase, block, api, token)
+
+    command.__doc__ = doc
+    plan_app.command(verb)(command)
 
 
-@plan_app.command("continue")
-def plan_continue(
-    cluster: str,
-    plan: PlanArg = "deploy",
-    phase: PhaseOpt = None,
-    block: BlockOpt = None,
-    api: ApiOpt = DEFAULT_API,
-    token: TokenOpt = None,
-) -> None:
-    """Resume what was interrupted, or accept a canary."""
-    _verb("continue", cluster, plan, phase, block, api, token)
-
-
-@plan_app.command("force-complete")
-def plan_force_complete(
-    cluster: str,
-    plan: PlanArg = "deploy",
-    phase: PhaseOpt = None,
-    block: BlockOpt = None,
-    api: ApiOpt = DEFAULT_API,
-    token: TokenOpt = None,
-) -> None:
-    """Declare blocks done without doing them."""
-    _verb("force-complete", cluster, plan, phase, block, api, token)
-
-
-@plan_app.command("restart")
-def plan_restart(
-    cluster: str,
-    plan: PlanArg = "deploy",
-    phase: PhaseOpt = None,
-    block: BlockOpt = None,
-    api: ApiOpt = DEFAULT_API,
-    token: TokenOpt = None,
-) -> None:
-    """Redo blocks (a node block relaunches its node in place; a phase of a serial plan rolls)."""
-    _verb("restart", cluster, plan, phase, block, api, token)
+_verb_command("interrupt", "Pause a plan, phase or block (work already running is not killed).")
+_verb_command("continue", "Resume what was interrupted, or accept a canary.")
+_verb_command("force-complete", "Declare blocks done without doing them.")
+_verb_command(
+    "restart", "Redo blocks (a node block relaunches its node in place; a phase of a serial plan rolls)."
+)
 
 
 # -- nodes ----------------------------------------------------------------------------------------

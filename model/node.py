@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.cluster import ClusterSpec, rack_of
-from model.errors import CorruptRecord, InvalidInput
+from model.errors import InvalidInput
 
 NODE_RE = re.compile(r"^node-(0|[1-9][0-9]{0,5})$")
 TASK_ID_RE = re.compile(
@@ -81,53 +81,6 @@ def parse_task_id(value: str) -> TaskId:
             f"{value!r} is not a task id of this framework (expected <cluster>__node-<i>__<uuid>)"
         )
     return TaskId(m.group("cluster"), m.group("node"), m.group("uuid"))
-
-
-PORT_NAMES = ("storage", "ssl_storage", "native_transport", "jmx", "sidecar")
-
-
-@dataclass(frozen=True)
-class NodePorts:
-    """The five ports of a node, taken from its agent's port ranges and fixed for the node's life."""
-
-    storage: int
-    ssl_storage: int
-    native_transport: int
-    jmx: int
-    sidecar: int
-
-    def __post_init__(self) -> None:
-        values = self.as_tuple()
-        for name, port in zip(PORT_NAMES, values, strict=True):
-            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-                raise InvalidInput(f"port {name} must be an integer from 1 to 65535, got {port!r}")
-        if len(set(values)) != len(values):
-            raise InvalidInput(f"the ports of a node must be distinct, got {self.to_json()}")
-
-    def as_tuple(self) -> tuple[int, int, int, int, int]:
-        return (self.storage, self.ssl_storage, self.native_transport, self.jmx, self.sidecar)
-
-    def to_json(self) -> dict[str, int]:
-        return dict(zip(PORT_NAMES, self.as_tuple(), strict=True))
-
-    @classmethod
-    def from_json(cls, data: Any, where: str = "node ports") -> NodePorts:
-        if not isinstance(data, Mapping):
-            raise CorruptRecord(f"{where}: expected a JSON object, got {type(data).__name__}")
-        missing = [n for n in PORT_NAMES if n not in data]
-        if missing:
-            raise CorruptRecord(f"{where}: missing {', '.join(missing)}")
-        try:
-            return cls(**{n: data[n] for n in PORT_NAMES})
-        except InvalidInput as exc:
-            raise CorruptRecord(f"{where}: {exc}") from None
-
-    @classmethod
-    def from_list(cls, ports: list[int] | tuple[int, ...]) -> NodePorts:
-        """Assign five ports taken from an offer, in the order of PORT_NAMES."""
-        if len(ports) != len(PORT_NAMES):
-            raise InvalidInput(f"a node needs exactly {len(PORT_NAMES)} ports, got {len(ports)}")
-        return cls(*ports)
 
 
 def seed_nodes(spec: ClusterSpec) -> list[str]:

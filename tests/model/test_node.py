@@ -7,13 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.cluster import parse_spec
-from model.errors import CorruptRecord, InvalidInput
+from model.errors import InvalidInput
 from model.node import (
     MURMUR3_MAX,
     MURMUR3_MIN,
     RING_SIZE,
     NodeHealth,
-    NodePorts,
     datacenter_token_offset,
     initial_token_string,
     initial_tokens,
@@ -55,26 +54,6 @@ def test_task_ids_round_trip() -> None:
 def test_foreign_task_ids_are_refused(bad: str) -> None:
     with pytest.raises(InvalidInput, match="not a task id"):
         parse_task_id(bad)
-
-
-def test_ports() -> None:
-    ports = NodePorts.from_list([7000, 7001, 9042, 7199, 9100])
-    assert ports.to_json() == {
-        "storage": 7000,
-        "ssl_storage": 7001,
-        "native_transport": 9042,
-        "jmx": 7199,
-        "sidecar": 9100,
-    }
-    assert NodePorts.from_json(ports.to_json()) == ports
-    with pytest.raises(InvalidInput, match="distinct"):
-        NodePorts(7000, 7000, 9042, 7199, 9100)
-    with pytest.raises(InvalidInput, match="port jmx must be"):
-        NodePorts(7000, 7001, 9042, 70000, 9100)
-    with pytest.raises(InvalidInput, match="exactly 5 ports"):
-        NodePorts.from_list([1, 2, 3])
-    with pytest.raises(CorruptRecord, match="missing sidecar"):
-        NodePorts.from_json({"storage": 1, "ssl_storage": 2, "native_transport": 3, "jmx": 4})
 
 
 def test_seeds_are_the_first_nodes_by_index() -> None:

@@ -200,6 +200,20 @@ def contains_port(spans: Sequence[Range], port: int) -> bool:
     return any(b <= port <= e for b, e in spans)
 
 
+def without_ports(spans: Sequence[Range], ports: Iterable[int]) -> list[Range]:
+    """``spans`` minus ``ports`` (sorted ranges; a whole agent range is never expanded)."""
+    out = sorted(spans)
+    for p in set(ports):
+        split: list[Range] = []
+        for b, e in out:
+            if b <= p <= e:
+                split.extend(r for r in ((b, p - 1), (p + 1, e)) if r[0] <= r[1])
+            else:
+                split.append((b, e))
+        out = split
+    return out
+
+
 def ports_to_ranges(ports: Iterable[int]) -> list[Range]:
     """Compact ports into sorted, non-overlapping inclusive ranges (what Mesos requires)."""
     out: list[Range] = []

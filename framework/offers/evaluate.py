@@ -10,7 +10,7 @@ same agent and launches on them as offered, so the data survives. Everything her
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from framework.mesos import resources as rs
@@ -299,7 +299,13 @@ def _ports(
             return {}, None, False, f"ports: the node's ports {sorted(missing)} are not offered"
         assigned = dict(req.ports)
     else:
-        picked = rs.take_ports(view.unreserved_ports, len(names))
+        fixed = dict(req.fixed_ports)
+        missing = [p for p in fixed.values() if not rs.contains_port(view.unreserved_ports, p)]
+        if missing:
+            return {}, None, False, f"ports: the cluster's ports {sorted(missing)} are not offered"
+        free = rs.without_ports(view.unreserved_ports, fixed.values())
+        rest = [n for n in names if n not in fixed]
+        picked = rs.take_ports(free, len(rest))
         if picked is None:
             return (
                 {},
@@ -307,7 +313,8 @@ def _ports(
                 False,
                 f"ports: need {len(names)}, offered {len(rs.ports_in(view.unreserved_ports))}",
             )
-        assigned = dict(zip(names, picked, strict=True))
+        assigned = {**fixed, **dict(zip(rest, picked, strict=True))}
+        assigned = {n: assigned[n] for n in names}
     resource = rs.ranges("ports", rs.ports_to_ranges(assigned.values()), req.role, [reservation])
     return assigned, resource, True, None
 
@@ -320,6 +327,14 @@ class OfferPlan:
     cleanups: Mapping[str, tuple[Json, ...]]
     declines: tuple[str, ...]
     reasons: Mapping[str, str]
+
+
+def _with_batch_ports(req: NodeRequirements, shared: Mapping[str, Mapping[str, int]]) -> NodeRequirements:
+    """``req`` with the shared ports an earlier placement of its cluster in this batch fixed."""
+    if req.ports is not None or not req.shared_port_names or req.cluster not in shared:
+        return req
+    fixed = {**shared[req.cluster], **req.fixed_ports}
+    return req if fixed == dict(req.fixed_ports) else replace(req, fixed_ports=fixed)
 
 
 def plan_offers(
@@ -335,6 +350,8 @@ def plan_offers(
     this batch count for the one-node-per-agent rule of later offers. If ``referenced`` and
     ``role`` are given, an offer that runs nothing but holds orphaned reservations or volumes of
     ``role`` gets cleanup operations (see ``cleanup.orphan_operations``) instead of a decline.
+    The first node placed of a cluster whose shared ports are not fixed yet fixes them for the
+    cluster's later nodes in the batch.
     """
     ctx = context or PlacementContext()
     placed: dict[str, dict[str, set[str]]] = {
@@ -354,6 +371,7 @@ def plan_offers(
     cleanups: dict[str, tuple[Json, ...]] = {}
     declines: list[str] = []
     reasons: dict[str, str] = {}
+    shared: dict[str, dict[str, int]] = {}
     for offer in offers:
         view = offer if isinstance(offer, OfferView) else view_offer(offer)
         chosen: Fit | None = None
@@ -361,11 +379,13 @@ def plan_offers(
         candidates = pinned.get(view.agent_id, [])
         for pool in (candidates, floating):
             for req in pool:
-                decision = evaluate(view, req, live)
+                decision = evaluate(view, _with_batch_ports(req, shared), live)
                 if isinstance(decision, Fit):
                     chosen = decision
                     pool.remove(req)
                     placed.setdefault(req.cluster, {}).setdefault(view.agent_id, set()).add(req.node)
+                    if req.shared_port_names:
+                        shared.setdefault(req.cluster, {n: decision.ports[n] for n in req.shared_port_names})
                     break
                 first_reason = first_reason or f"{req.cluster}/{req.node}: {decision.reason}"
             if chosen is not None:

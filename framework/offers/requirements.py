@@ -14,6 +14,10 @@ LABEL_RESOURCE_ID = "resource_id"
 
 # The five ports of a node, in the order they are taken from the agent's ranges.
 CASSANDRA_PORT_NAMES = ("storage", "ssl_storage", "native_transport", "jmx", "sidecar")
+# Ports every node of a cluster must share. Cassandra still reads a peer's address without its
+# port in places (the legacy gossip STATUS of a replacing node is parsed with the local storage
+# port), so a replacement fails unless all nodes use one storage port, as real clusters do.
+CLUSTER_WIDE_PORT_NAMES = ("storage", "ssl_storage")
 
 
 @dataclass(frozen=True, order=True)
@@ -59,6 +63,10 @@ class NodeRequirements:
     labels: Mapping[str, str] = field(default_factory=dict)
     agent_id: str | None = None
     ports: Mapping[str, int] | None = None
+    # New placement: names of ports that must equal the other nodes' of the cluster, and their
+    # values once some node holds them (``fixed_ports``); the other ports are taken freely.
+    shared_port_names: tuple[str, ...] = ()
+    fixed_ports: Mapping[str, int] = field(default_factory=dict)
     rack: str | None = None
     # A replacement must land elsewhere than the node it replaces (that agent may come back).
     avoid_agent_id: str | None = None
@@ -84,6 +92,16 @@ class NodeRequirements:
             raise InvalidInput(
                 f"node requirements of {self.node}: ports {sorted(self.ports)} do not match port names "
                 f"{sorted(self.port_names)}"
+            )
+        unknown = (set(self.shared_port_names) | set(self.fixed_ports)) - set(self.port_names)
+        if unknown:
+            raise InvalidInput(
+                f"node requirements of {self.node}: shared or fixed ports {sorted(unknown)} are not among "
+                f"the port names {sorted(self.port_names)}"
+            )
+        if len(set(self.fixed_ports.values())) != len(self.fixed_ports):
+            raise InvalidInput(
+                f"node requirements of {self.node}: fixed ports {dict(self.fixed_ports)} repeat"
             )
         reserved = {LABEL_CLUSTER, LABEL_NODE, LABEL_RESOURCE_ID} & set(self.labels)
         if reserved:

@@ -7,14 +7,20 @@ persistence ids, hostname, ports, rack) next to what the plans read back (``reco
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from framework.offers.evaluate import Fit
-from framework.offers.requirements import CASSANDRA_PORT_NAMES, NodeRequirements, ReservationKey
+from framework.offers.requirements import (
+    CASSANDRA_PORT_NAMES,
+    CLUSTER_WIDE_PORT_NAMES,
+    NodeRequirements,
+    ReservationKey,
+)
 from model.cluster import ClusterSpec
 from model.errors import InvalidInput
 from model.node import initial_token_string, task_id
@@ -50,6 +56,20 @@ def reservation_key(record: TaskRecord) -> ReservationKey | None:
     return ReservationKey(record.cluster, record.node, str(rid)) if rid else None
 
 
+def cluster_wide_ports(records: Iterable[TaskRecord]) -> dict[str, int]:
+    """The storage ports the cluster's nodes share: the most common among the records (all equal,
+    unless records predate the rule), or none when no node was placed yet."""
+    counts: Counter[tuple[tuple[str, int], ...]] = Counter()
+    for rec in records:
+        ports = rec.ports
+        if all(n in ports for n in CLUSTER_WIDE_PORT_NAMES):
+            counts[tuple((n, ports[n]) for n in CLUSTER_WIDE_PORT_NAMES)] += 1
+    if not counts:
+        return {}
+    best = max(counts.items(), key=lambda kv: (kv[1], [-p for _, p in kv[0]]))[0]
+    return dict(best)
+
+
 def requirements(
     spec: ClusterSpec,
     cluster: str,
@@ -58,9 +78,11 @@ def requirements(
     role: str,
     principal: str | None,
     new_id: str,
+    cluster_ports: Mapping[str, int] | None = None,
 ) -> NodeRequirements:
     """What the node needs from an offer. In place: the recorded agent, ids and ports; otherwise
-    fresh ids (``new_id``) and any agent the placement rules allow."""
+    fresh ids (``new_id``), the cluster's shared storage ports (``cluster_wide_ports``) and any
+    agent the placement rules allow."""
     common: dict[str, Any] = {
         "cluster": cluster,
         "node": action.node,
@@ -89,6 +111,8 @@ def requirements(
         resource_id=f"{action.node}-{new_id}",
         persistence_id=f"{cluster}-{action.node}-{new_id}",
         avoid_agent_id=action.avoid_agent,
+        shared_port_names=CLUSTER_WIDE_PORT_NAMES,
+        fixed_ports=dict(cluster_ports or {}),
     )
 
 

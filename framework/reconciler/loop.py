@@ -30,7 +30,7 @@ from framework.offers.evaluate import Fit, plan_offers, view_offer
 from framework.offers.requirements import NodeRequirements
 from framework.reconciler.cluster_plans import ClusterPlans, build_all_plans
 from framework.reconciler.health import PROBE_CONCURRENCY, carry_mode, probe_all, targets
-from framework.reconciler.launch import NodeCommand, build_launch, requirements
+from framework.reconciler.launch import NodeCommand, build_launch, cluster_wide_ports, requirements
 from framework.reconciler.offers import (
     Interest,
     OfferBook,
@@ -392,7 +392,14 @@ class Reconciler:
             record = cp.state.records.get(act.node)
             try:
                 req = requirements(
-                    cp.spec, cp.cluster, act, record, settings.role, settings.principal, self._new_id()
+                    cp.spec,
+                    cp.cluster,
+                    act,
+                    record,
+                    settings.role,
+                    settings.principal,
+                    self._new_id(),
+                    cluster_wide_ports(cp.state.records.values()),
                 )
             except InvalidInput as exc:
                 log.error("cannot launch %s/%s: %s", cp.cluster, act.node, exc)

@@ -77,6 +77,44 @@ def test_known_ports_of_a_node_are_kept() -> None:
     assert isinstance(miss, NoFit) and "31500" in miss.reason
 
 
+def test_a_new_node_takes_the_clusters_storage_ports_and_the_rest_freely() -> None:
+    shared = ("storage", "ssl_storage")
+    fixed = {"storage": 31001, "ssl_storage": 31003}
+    fit = evaluate(offer(ports=[(31000, 31010)]), req(shared_port_names=shared, fixed_ports=fixed))
+    assert isinstance(fit, Fit)
+    assert fit.ports == {**fixed, "native_transport": 31000, "jmx": 31002, "sidecar": 31004}
+    taken = evaluate(offer(ports=[(31002, 31100)]), req(shared_port_names=shared, fixed_ports=fixed))
+    assert isinstance(taken, NoFit) and "cluster's ports [31001]" in taken.reason
+
+
+def test_the_first_node_placed_in_a_batch_fixes_the_shared_ports_of_its_cluster() -> None:
+    shared = ("storage", "ssl_storage")
+    offers = [
+        offer("agent-1", "o1", ports=[(31000, 31100)]),
+        offer("agent-2", "o2", ports=[(31050, 31200)]),
+        offer("agent-3", "o3", ports=[(30990, 31100)]),
+    ]
+    nodes = [req(f"node-{i}", shared_port_names=shared) for i in range(3)]
+    plan = plan_offers(offers, nodes, PlacementContext({}, 1))
+    by_node = {f.node.node: f for f in plan.fits}
+    assert by_node["node-0"].ports["storage"] == 31000
+    # agent-2 does not offer 31000-31001: no node of c1 fits there; agent-3 does.
+    assert set(by_node) == {"node-0", "node-1"} and by_node["node-1"].agent_id == "agent-3"
+    assert {f.ports["storage"] for f in plan.fits} == {31000}
+    assert {f.ports["ssl_storage"] for f in plan.fits} == {31001}
+    assert "o2" in plan.declines and "31000" in plan.reasons["o2"]
+
+
+def test_requirements_refuse_fixed_ports_that_are_not_port_names() -> None:
+    with pytest.raises(InvalidInput, match="not among the port names"):
+        req(fixed_ports={"gossip": 7000})
+
+
+def test_without_ports_splits_ranges_around_the_removed_ports() -> None:
+    assert rs.without_ports([(31000, 31005)], [31000, 31003]) == [(31001, 31002), (31004, 31005)]
+    assert rs.without_ports([(1, 65535)], []) == [(1, 65535)]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [

@@ -47,6 +47,8 @@ AGENT_RESOURCES = "cpus:4;mem:8192;disk:65536"
 # Each agent gets its own port range below the kernel's ephemeral ports: agents here share
 # 127.0.0.1, where Cassandra binds its local JMX port, so equal ranges would collide.
 PORTS_PER_AGENT = 100
+# Ports every agent offers: storage and ssl_storage of up to 10 clusters.
+SHARED_PORTS = 20
 MAX_AGENTS = 100
 # Deadlines for each process to come up; generous because a loaded 2-core machine is slow.
 STARTUP_TIMEOUT_S = 180.0
@@ -89,11 +91,15 @@ class StackSettings:
 
 
 def agent_resources(settings: StackSettings) -> list[str]:
-    """Per-agent resources: the same cpus/mem/disk, a distinct port range each."""
+    """Per-agent resources: the same cpus/mem/disk; a distinct port range each, so ports bound on
+    127.0.0.1 (Cassandra's local JMX) never meet; and above them one block all agents offer, where
+    a cluster's nodes take the storage ports they must share (each agent has its own IP)."""
+    shared_low = settings.port_base + settings.agents * PORTS_PER_AGENT
+    shared = f"{shared_low}-{shared_low + SHARED_PORTS - 1}"
     ranges = []
     for i in range(settings.agents):
         low = settings.port_base + i * PORTS_PER_AGENT
-        ranges.append(f"{settings.agent_resources};ports:[{low}-{low + PORTS_PER_AGENT - 1}]")
+        ranges.append(f"{settings.agent_resources};ports:[{low}-{low + PORTS_PER_AGENT - 1},{shared}]")
     return ranges
 
 

@@ -196,6 +196,16 @@ def take_ports(spans: Sequence[Range], count: int) -> list[int] | None:
     return picked if len(picked) == count else None
 
 
+def take_top_ports(spans: Sequence[Range], count: int) -> list[int] | None:
+    """The ``count`` highest ports of ``spans``, ascending, or None if there are fewer."""
+    picked: list[int] = []
+    for begin, end in sorted(spans, reverse=True):
+        if len(picked) == count:
+            break
+        picked.extend(range(end, max(begin, end - (count - len(picked)) + 1) - 1, -1))
+    return sorted(picked) if len(picked) == count else None
+
+
 def contains_port(spans: Sequence[Range], port: int) -> bool:
     return any(b <= port <= e for b, e in spans)
 

@@ -304,9 +304,17 @@ def _ports(
         if missing:
             return {}, None, False, f"ports: the cluster's ports {sorted(missing)} are not offered"
         free = rs.without_ports(view.unreserved_ports, fixed.values())
+        # The first node of a cluster picks its shared ports from the top of the offered ranges:
+        # agents on one host (localmesos) share a block there, while their lower, host-unique
+        # ranges keep local-only ports (JMX on 127.0.0.1) apart.
+        unfixed_shared = [n for n in req.shared_port_names if n not in fixed]
+        top = rs.take_top_ports(free, len(unfixed_shared)) if unfixed_shared else []
+        if top:
+            fixed.update(zip(unfixed_shared, top, strict=True))
+            free = rs.without_ports(free, top)
         rest = [n for n in names if n not in fixed]
         picked = rs.take_ports(free, len(rest))
-        if picked is None:
+        if top is None or picked is None:
             return (
                 {},
                 None,

@@ -41,7 +41,7 @@ def e2e_settings(work_dir: Path, agents: int = 3) -> StackSettings:
         zk_port=0,
         agents=agents,
         # Distinct per-agent ranges below the ephemeral ports; random so parallel suites do not meet.
-        port_base=random.randrange(20000, 32000 - 100 * agents, 100),
+        port_base=random.randrange(20000, 32000 - 100 * (agents + 1), 100),
         kill_grace_period_s=20.0,
         node_environment={"PYTHONPATH": str(REPO)},
     )

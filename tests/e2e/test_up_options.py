@@ -80,14 +80,20 @@ def test_the_cli_exposes_up_with_the_documented_options() -> None:
     assert result.exit_code == 2
 
 
-def test_each_agent_gets_its_own_port_range_with_room_for_a_node() -> None:
+def test_each_agent_gets_its_own_port_range_and_one_block_all_share() -> None:
     settings = StackSettings(work_dir=Path("/x"), agents=4, port_base=25000)
     ranges = []
     for res in agent_resources(settings):
-        m = re.search(r"ports:\[(\d+)-(\d+)\]", res)
+        m = re.search(r"ports:\[(\d+)-(\d+),(\d+)-(\d+)\]", res)
         assert m and res.startswith("cpus:4;mem:8192;disk:65536;")
-        ranges.append((int(m.group(1)), int(m.group(2))))
-    assert ranges == [(25000, 25099), (25100, 25199), (25200, 25299), (25300, 25399)]
+        ranges.append(tuple(int(g) for g in m.groups()))
+    shared = (25400, 25419)
+    assert ranges == [
+        (25000, 25099, *shared),
+        (25100, 25199, *shared),
+        (25200, 25299, *shared),
+        (25300, 25399, *shared),
+    ]
 
 
 def test_the_generated_scheduler_config_runs_the_real_sidecar_with_local_jars(tmp_path: Path) -> None:

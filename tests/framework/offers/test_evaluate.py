@@ -91,18 +91,26 @@ def test_the_first_node_placed_in_a_batch_fixes_the_shared_ports_of_its_cluster(
     shared = ("storage", "ssl_storage")
     offers = [
         offer("agent-1", "o1", ports=[(31000, 31100)]),
-        offer("agent-2", "o2", ports=[(31050, 31200)]),
-        offer("agent-3", "o3", ports=[(30990, 31100)]),
+        offer("agent-2", "o2", ports=[(31050, 31098)]),
+        offer("agent-3", "o3", ports=[(30990, 31010), (31099, 31100)]),
     ]
     nodes = [req(f"node-{i}", shared_port_names=shared) for i in range(3)]
     plan = plan_offers(offers, nodes, PlacementContext({}, 1))
     by_node = {f.node.node: f for f in plan.fits}
-    assert by_node["node-0"].ports["storage"] == 31000
-    # agent-2 does not offer 31000-31001: no node of c1 fits there; agent-3 does.
+    # Shared ports come from the top of the offer (where localmesos agents share a block), the
+    # node's own ports from the bottom.
+    assert by_node["node-0"].ports == {
+        "storage": 31099,
+        "ssl_storage": 31100,
+        "native_transport": 31000,
+        "jmx": 31001,
+        "sidecar": 31002,
+    }
+    # agent-2 does not offer 31099-31100: no node of c1 fits there; agent-3 does.
     assert set(by_node) == {"node-0", "node-1"} and by_node["node-1"].agent_id == "agent-3"
-    assert {f.ports["storage"] for f in plan.fits} == {31000}
-    assert {f.ports["ssl_storage"] for f in plan.fits} == {31001}
-    assert "o2" in plan.declines and "31000" in plan.reasons["o2"]
+    second = by_node["node-1"].ports
+    assert second["storage"] == 31099 and second["native_transport"] == 30990
+    assert "o2" in plan.declines and "31099" in plan.reasons["o2"]
 
 
 def test_requirements_refuse_fixed_ports_that_are_not_port_names() -> None:
@@ -113,6 +121,8 @@ def test_requirements_refuse_fixed_ports_that_are_not_port_names() -> None:
 def test_without_ports_splits_ranges_around_the_removed_ports() -> None:
     assert rs.without_ports([(31000, 31005)], [31000, 31003]) == [(31001, 31002), (31004, 31005)]
     assert rs.without_ports([(1, 65535)], []) == [(1, 65535)]
+    assert rs.take_top_ports([(31000, 31005), (32000, 32000)], 3) == [31004, 31005, 32000]
+    assert rs.take_top_ports([(31000, 31000)], 2) is None
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from api.errors import install_error_handlers
 from api.metrics import install_metrics
 from api.queries import SidecarStatus
 from api.read_cache import ReadCache
-from api.routes import clusters, datacenter, nodes, plans, service
+from api.routes import clusters, datacenter, maintenance, nodes, plans, service
 from framework.views import SchedulerView
 from model.records import TaskRecord
 
@@ -83,5 +83,6 @@ def create_app(
     app.include_router(clusters.build(ctx))
     app.include_router(plans.build(ctx))
     app.include_router(nodes.build(ctx))
+    app.include_router(maintenance.build(ctx))
     app.include_router(datacenter.build(ctx))
     return app

@@ -1,4 +1,4 @@
-"""The command-line client of the REST API: ``cassandra-mesos cluster|plan|node|connection ...``.
+"""The command-line client of the REST API: ``cassandra-mesos cluster|plan|node|cleanup|repair|connection``.
 
 It only talks HTTP to the API (``--api``, default $CM_API or http://127.0.0.1:9000; ``--token`` or
 $CM_TOKEN). Exit codes: 0 done; 2 the request was refused (bad input, unknown name, conflict: any
@@ -473,6 +473,62 @@ def node_replace(
             raise typer.Exit(wait_for_plan(client, cluster, f"replace-{node}", timeout))
 
 
+# -- maintenance: cleanup, repair -----------------------------------------------------------------
+
+MaintenanceNodesOpt = Annotated[
+    str, typer.Option("--nodes", help="comma-separated node names, or * for every launched node")
+]
+KeyspacesOpt = Annotated[
+    str | None,
+    typer.Option("--key-spaces", help="comma-separated keyspaces (default: all)", show_default=False),
+]
+TablesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--column-families", help="comma-separated tables of the one keyspace given", show_default=False
+    ),
+]
+
+
+def _maintenance_app(kind: str, what: str) -> typer.Typer:
+    """`KIND start CLUSTER [--nodes] [--key-spaces] [--column-families] [--wait]` and `KIND stop
+    CLUSTER`: cleanup and repair differ only in name."""
+    app = typer.Typer(no_args_is_help=True, help=f"{what} Runs one node at a time as plan {kind}.")
+
+    @app.command("start")
+    def start(
+        cluster: str,
+        nodes: MaintenanceNodesOpt = "*",
+        key_spaces: KeyspacesOpt = None,
+        column_families: TablesOpt = None,
+        wait: WaitOpt = False,
+        timeout: TimeoutOpt = 86400.0,
+        api: ApiOpt = DEFAULT_API,
+        token: TokenOpt = None,
+    ) -> None:
+        body: dict[str, Any] = {"nodes": [n.strip() for n in nodes.split(",") if n.strip()]}
+        if key_spaces is not None:
+            body["key_spaces"] = key_spaces
+        if column_families is not None:
+            body["column_families"] = column_families
+        with _session(api, token) as client:
+            out.print(client.put(f"/v1/clusters/{cluster}/{kind}/start", body)["message"])
+            if wait:
+                raise typer.Exit(wait_for_plan(client, cluster, kind, timeout))
+
+    start.__doc__ = f"Start a {kind} of CLUSTER; --wait follows the plan {kind}."
+
+    @app.command("stop")
+    def stop(cluster: str, api: ApiOpt = DEFAULT_API, token: TokenOpt = None) -> None:
+        with _session(api, token) as client:
+            out.print(client.put(f"/v1/clusters/{cluster}/{kind}/stop")["message"])
+
+    stop.__doc__ = (
+        f"Stop the {kind} of CLUSTER: its plan goes, the nodetool work running on nodes is stopped."
+    )
+    return app
+
+
 def connection(
     cluster: str, as_json: JsonOpt = False, api: ApiOpt = DEFAULT_API, token: TokenOpt = None
 ) -> None:
@@ -493,4 +549,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(cluster_app, name="cluster")
     app.add_typer(plan_app, name="plan")
     app.add_typer(node_app, name="node")
+    app.add_typer(
+        _maintenance_app(
+            "cleanup", "Remove data nodes no longer own (nodetool cleanup), e.g. after a scale-out."
+        ),
+        name="cleanup",
+    )
+    app.add_typer(
+        _maintenance_app("repair", "Anti-entropy repair: full, primary range (nodetool repair -full -pr)."),
+        name="repair",
+    )
     app.command("connection")(connection)

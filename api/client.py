@@ -71,7 +71,7 @@ class ApiClient:
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         return self.request("GET", path, params=params)
 
-    def put(self, path: str, body: Any) -> Any:
+    def put(self, path: str, body: Any = None) -> Any:
         return self.request("PUT", path, json=body)
 
     def post(self, path: str, body: Any = None, params: dict[str, str] | None = None) -> Any:

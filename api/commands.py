@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +22,12 @@ from framework.views import SchedulerView
 from model.cluster import ClusterSpec, Violation, check_update, parse_spec, validate_cluster_name
 from model.errors import Conflict, InvalidInput, NotFound
 from model.intents import PlanIntents
+from model.maintenance import parse_start_body
+from model.node import node_index
 from model.operations import UNINSTALL, NodeReplace, Uninstall, replace_plan_name
 from plans import verbs
-from plans.model import Plan
+from plans.model import IN_PROGRESS, Plan, Status
+from plans.status import plan_status
 
 DEPLOY = "deploy"
 
@@ -201,6 +205,36 @@ class Commands:
             )
         )
 
+    # -- maintenance (cleanup, repair) ----------------------------------------------------------
+
+    def start_maintenance(self, cluster: str, kind: str, body: Mapping[str, Any]) -> Outcome:
+        store = self._store
+        queries.require_target(store, cluster)
+        self._refuse_if_uninstalling(cluster, f"start a {kind}")
+        launched = sorted(store.get_tasks(cluster), key=node_index)
+        with self._intents_lock:
+            current = self._view.plans(cluster).get(kind)
+            if current is not None and _in_progress(current):
+                raise Conflict(
+                    f"a {kind} of cluster {cluster!r} is in progress; wait for it or stop it "
+                    f"(PUT /v1/clusters/{cluster}/{kind}/stop)"
+                )
+            request = parse_start_body(body, kind, launched, uuid.uuid4().hex[:12], self._clock())
+            store.put_intent(cluster, kind, request.to_intents().to_json())
+        return self._done(
+            Outcome(f"{kind} of cluster {cluster} started on {', '.join(request.nodes)}, one node at a time")
+        )
+
+    def stop_maintenance(self, cluster: str, kind: str) -> Outcome:
+        store = self._store
+        queries.require_target(store, cluster)
+        with self._intents_lock:
+            if not store.delete_intent(cluster, kind):
+                raise Conflict(f"cluster {cluster!r} has no {kind} to stop")
+        return self._done(
+            Outcome(f"{kind} of cluster {cluster} stopped; jobs still running on nodes are being stopped")
+        )
+
     # -- datacenters ----------------------------------------------------------------------------
 
     def register_peer(self, cluster: str, info: DatacenterInfo) -> None:
@@ -216,3 +250,13 @@ class Commands:
         store.put_peer(cluster, info.data_center, data)
         self._on_write()
         self._view.wake()
+
+
+def _in_progress(plan: Plan) -> bool:
+    """Begun and not ended: a block working, or a result recorded while others remain. A plan only
+    offered (nothing begun) may be replaced by a new start."""
+    status = plan_status(plan)
+    if status in (Status.COMPLETE, Status.ERROR):
+        return False
+    blocks = [b for p in plan.phases for b in p.blocks]
+    return any(b.status in IN_PROGRESS or b.status is Status.COMPLETE for b in blocks)

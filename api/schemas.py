@@ -148,3 +148,17 @@ class DatacenterInfo(BaseModel):
             if m is None or (m.group(1) and not 1 <= int(m.group(1)[1:]) <= 65535):
                 raise ValueError(f"seed {s!r} is not an address or address:port")
         return v
+
+
+class MaintenanceStart(BaseModel):
+    """Body of ``PUT /v1/clusters/{c}/{cleanup,repair}/start`` (dcos-cassandra-service's shape)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nodes: list[str] | str = Field(description='node names, or ["*"] for every launched node')
+    key_spaces: list[str] | str | None = Field(
+        default=None, description="keyspaces (default: every keyspace the command covers); a list or 'a,b'"
+    )
+    column_families: list[str] | str | None = Field(
+        default=None, description="tables of the one keyspace in key_spaces (default: all)"
+    )

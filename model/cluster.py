@@ -164,6 +164,8 @@ class ClusterSpec(BaseModel):
     cassandra_yaml: dict[str, Any] = Field(default_factory=dict)
     jvm_options: tuple[str, ...] = ()
     peers: tuple[str, ...] = ()
+    # After a scale-out, run the cleanup of the older nodes at once instead of offering it.
+    auto_cleanup_after_scale: bool = Field(default=False, strict=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -19,10 +19,13 @@ import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from model.cluster import ClusterSpec, rack_of
 from model.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from model.maintenance import JobStatus
 
 NODE_RE = re.compile(r"^node-(0|[1-9][0-9]{0,5})$")
 TASK_ID_RE = re.compile(
@@ -143,23 +146,38 @@ class NodeHealth:
     mode: str = "UNKNOWN"
     cql_ready: bool = False
     task_id: str | None = None
+    # Maintenance jobs the sidecar knows (running and recently finished), newest last.
+    jobs: tuple[JobStatus, ...] = ()
 
     @property
     def is_ready(self) -> bool:
         """Up and Normal (UN) and answering CQL: the only state that completes a node's block."""
         return self.mode == "NORMAL" and self.cql_ready
 
+    def job(self, job_id: str) -> JobStatus | None:
+        return next((j for j in self.jobs if j.id == job_id), None)
+
     def to_json(self) -> dict[str, Any]:
-        return {"mode": self.mode, "cql_ready": self.cql_ready, "task_id": self.task_id}
+        return {
+            "mode": self.mode,
+            "cql_ready": self.cql_ready,
+            "task_id": self.task_id,
+            "jobs": [j.to_json() for j in self.jobs],
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> NodeHealth:
         if not isinstance(data, Mapping):
             return cls()
+        from model.maintenance import JobStatus  # model.maintenance imports this module
+
         mode = str(data.get("mode") or "UNKNOWN").upper()
         tid = data.get("task_id")
+        raw_jobs = data.get("jobs")
+        jobs = [JobStatus.from_json(j) for j in raw_jobs] if isinstance(raw_jobs, list) else []
         return cls(
             mode=mode if mode in NODE_MODES else "UNKNOWN",
             cql_ready=bool(data.get("cql_ready", False)),
             task_id=str(tid) if tid else None,
+            jobs=tuple(j for j in jobs if j is not None),
         )

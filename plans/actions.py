@@ -57,6 +57,23 @@ cycle re-derives the block from what the first attempt recorded):
 ``ForgetCluster()``
     (uninstall) Delete the cluster from the store: its target, configs, intents and peers.
 
+``StartJob(node, task_id, job)``
+    (cleanup, repair) Ask the sidecar of ``task_id`` to run ``job`` (``POST /v1/jobs``); starting
+    a job the sidecar already knows is harmless. Only if the node's current task is ``task_id``.
+
+``RecordJobResult(plan, node, result)``
+    (cleanup, repair) Write how the node's job ended into the plan's request, so the node counts
+    as done (or failed) whatever its sidecar forgets later.
+
+``StopJob(node, task_id, job_id)``
+    Stop a job a sidecar still runs though no request wants it any more (stopped by an operator,
+    or its block restarted): ``DELETE /v1/jobs/<id>``.
+
+``OfferCleanup(request, interrupted, offered_for)``
+    After a scale-out: store ``request`` as the ``cleanup`` plan (``interrupted``: offered, it
+    waits for an operator's continue; otherwise it runs at once), then remember that the joins of
+    ``offered_for`` were offered a cleanup, so it is offered once.
+
 ``SyncDatacenter(url)``
     Exchange datacenter info with the peer framework at ``url`` (PUT then GET its
     ``/v1/clusters/<c>/datacenter``), with the reconciler's backoff between tries - never a
@@ -68,6 +85,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from model.maintenance import Job, MaintenanceRequest, NodeResult
 
 # Keys of TaskRecord.extra written from LaunchNode.record_extra().
 EXTRA_CONFIG_ID = "config_id"
@@ -151,6 +170,34 @@ class DeleteIntent:
     plan: str
 
 
+@dataclass(frozen=True)
+class StartJob:
+    node: str
+    task_id: str
+    job: Job
+
+
+@dataclass(frozen=True)
+class RecordJobResult:
+    plan: str
+    node: str
+    result: NodeResult
+
+
+@dataclass(frozen=True)
+class StopJob:
+    node: str
+    task_id: str
+    job_id: str
+
+
+@dataclass(frozen=True)
+class OfferCleanup:
+    request: MaintenanceRequest
+    interrupted: bool
+    offered_for: tuple[str, ...]
+
+
 Action = (
     LaunchNode
     | KillNode
@@ -160,11 +207,15 @@ Action = (
     | ReleaseNode
     | ForgetCluster
     | DeleteIntent
+    | StartJob
+    | RecordJobResult
+    | StopJob
+    | OfferCleanup
 )
 
 
 def action_asset(action: Action) -> str | None:
     """The node an action touches; two plans never act on the same node in one cycle."""
-    if isinstance(action, LaunchNode | KillNode | WaitForNode | ReleaseNode):
+    if isinstance(action, LaunchNode | KillNode | WaitForNode | ReleaseNode | StartJob | RecordJobResult):
         return action.node
     return None

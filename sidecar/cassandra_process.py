@@ -24,6 +24,7 @@ from sidecar.nodetool import Nodetool, NodetoolError
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class StopBudget:
     """How the kill grace period is spent: drain, then SIGTERM, then SIGKILL before Mesos does."""

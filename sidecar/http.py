@@ -4,6 +4,10 @@
 - ``GET /ready``: CQL answers on the node's own address and native port (cassandra-driver).
 - ``GET /status``: the node as nodetool sees it: mode, host id, datacenter, rack, load, tokens,
   and its view of the ring (``UN``/``DN``...).
+- ``GET /v1/jobs``, ``POST /v1/jobs`` (a ``model.maintenance.Job``), ``GET|DELETE /v1/jobs/{id}``:
+  the maintenance jobs (cleanup, repair) the scheduler runs here, one at a time
+  (``sidecar.jobs``). 201 started, 200 already known, 409 another job runs or Cassandra does not,
+  400 a malformed job, 404 an unknown id; DELETE stops a running job.
 
 Each nodetool call is a JVM costing ~1.2 CPU-seconds here, and a refresh takes three, while the
 scheduler polls every node every few seconds: /status is therefore cached, 30 s while the node
@@ -22,7 +26,10 @@ from typing import Any
 
 from aiohttp import web
 
+from model.errors import Conflict, InvalidInput
+from model.maintenance import Job
 from model.node_config import NodeConfig
+from sidecar.jobs import JobRunner
 from sidecar.nodetool import Nodetool, NodetoolError, RingMember
 
 log = logging.getLogger(__name__)
@@ -179,6 +186,7 @@ class SidecarState:
     process_pid: Callable[[], int | None]
     probe: CqlProbe
     status: StatusSource
+    jobs: JobRunner
     phase: str = "starting"  # starting -> waiting-for-seeds -> running -> stopping -> stopped
     version: str | None = None
 
@@ -216,7 +224,37 @@ def build_app(state: SidecarState) -> web.Application:
         body["phase"] = state.phase
         return web.json_response(body)
 
+    async def list_jobs(_: web.Request) -> web.Response:
+        return web.json_response([j.to_json() for j in state.jobs.list()])
+
+    async def start_job(request: web.Request) -> web.Response:
+        try:
+            job = Job.from_json(await request.json())
+        except (ValueError, InvalidInput) as e:
+            return web.json_response({"message": f"bad job: {e}"}, status=400)
+        try:
+            status, started = state.jobs.start(job)
+        except Conflict as e:
+            return web.json_response({"message": str(e)}, status=409)
+        return web.json_response(status.to_json(), status=201 if started else 200)
+
+    async def get_job(request: web.Request) -> web.Response:
+        status = state.jobs.get(request.match_info["job_id"])
+        if status is None:
+            return web.json_response({"message": "no such job on this node"}, status=404)
+        return web.json_response(status.to_json())
+
+    async def stop_job(request: web.Request) -> web.Response:
+        status = await state.jobs.stop(request.match_info["job_id"])
+        if status is None:
+            return web.json_response({"message": "no such job on this node"}, status=404)
+        return web.json_response(status.to_json())
+
     app = web.Application()
+    app.router.add_get("/v1/jobs", list_jobs)
+    app.router.add_post("/v1/jobs", start_job)
+    app.router.add_get("/v1/jobs/{job_id}", get_job)
+    app.router.add_delete("/v1/jobs/{job_id}", stop_job)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
     app.router.add_get("/status", status)

@@ -26,6 +26,7 @@ from sidecar.config import NodePaths, Seeds, dump_yaml, jvm_command, render
 from sidecar.config import cassandra_yaml as yaml_of
 from sidecar.files import prepare_dirs, write_atomically, write_config
 from sidecar.http import CqlProbe, SidecarState, StatusSource, build_app, serve
+from sidecar.jobs import JobRunner
 from sidecar.nodetool import Nodetool
 from sidecar.runtime import resolve_cassandra_lib, resolve_java
 from sidecar.seeds import SeedsClient, SeedsUnavailable, watch_seeds
@@ -49,8 +50,14 @@ class Sidecar:
             process_pid=lambda: self.process.pid,
             probe=CqlProbe(node.listen_address, node.ports.native_transport),
             status=StatusSource(node, self.nodetool),
+            jobs=JobRunner(self.nodetool, self._why_no_jobs),
         )
         self.applied_seeds: Seeds | None = None
+
+    def _why_no_jobs(self) -> str | None:
+        if not self.process.alive or self.state.phase != "running":
+            return f"Cassandra is not running ({self.state.phase})"
+        return None
 
     async def apply_seeds(self, seeds: Seeds) -> None:
         """Rewrite the seeds in cassandra.yaml (SimpleSeedProvider re-reads it) and reload them."""
@@ -106,6 +113,7 @@ class Sidecar:
                 return code
             exited.cancel()
             self.state.phase = "stopping"
+            await self.state.jobs.close()
             self.state.status.invalidate()
             watcher.cancel()
             log.info("SIGTERM: draining and stopping Cassandra (grace %.0f s)", node.kill_grace_period_s)

@@ -7,6 +7,8 @@ The parsers are pure and table-tested on output captured from real Cassandra 5.0
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -202,7 +204,7 @@ Runner = Callable[[Sequence[str], float], Awaitable[tuple[int | None, str]]]
 
 
 async def run_process(cmd: Sequence[str], timeout: float) -> tuple[int | None, str]:
-    """Run a command; (exit code or None on timeout, stdout + stderr)."""
+    """Run a command; (exit code or None on timeout, stdout + stderr). ``inf``: no timeout."""
     proc = await asyncio.create_subprocess_exec(
         *cmd,
         stdin=asyncio.subprocess.DEVNULL,
@@ -210,11 +212,17 @@ async def run_process(cmd: Sequence[str], timeout: float) -> tuple[int | None, s
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout if math.isfinite(timeout) else None)
     except TimeoutError:
         proc.kill()
         await proc.wait()
         return None, ""
+    except asyncio.CancelledError:
+        # A stopped job: never leave its nodetool JVM behind.
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await asyncio.shield(proc.wait())
+        raise
     return proc.returncode, out.decode(errors="replace")
 
 

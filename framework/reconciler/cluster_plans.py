@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,17 +12,20 @@ from framework.store.base import StoreSnapshot
 from model.cluster import ClusterSpec, parse_spec
 from model.errors import CassandraMesosError, CorruptRecord
 from model.intents import PlanIntents
+from model.maintenance import CLEANUP, MAINTENANCE_KINDS, MaintenanceRequest
 from model.node import NodeHealth
 from model.operations import REPLACE_PREFIX, UNINSTALL
-from plans.cassandra import deploy, recovery, replace, uninstall
+from plans.actions import OfferCleanup, StopJob
+from plans.cassandra import deploy, maintenance, recovery, replace, uninstall
 from plans.cassandra.state import ClusterState
-from plans.model import Plan
+from plans.model import Plan, Strategy, new_plan
 
 log = logging.getLogger(__name__)
 
 # Priority order for plans.coordinator.next_work: an operation owns its nodes, then deploy
-# claims its nodes before recovery. Replace plans (``replace-node-<i>``) sit before deploy.
-PLAN_ORDER = (uninstall.PLAN, REPLACE_PREFIX, deploy.PLAN, recovery.PLAN)
+# claims its nodes before recovery. Replace plans (``replace-node-<i>``) sit before deploy;
+# cleanup and repair come last: a node that must be relaunched is never held by them.
+PLAN_ORDER = (uninstall.PLAN, REPLACE_PREFIX, deploy.PLAN, recovery.PLAN, *MAINTENANCE_KINDS)
 
 
 def _priority(name: str) -> tuple[int, str]:
@@ -36,6 +40,8 @@ class ClusterPlans:
     config_id: str
     state: ClusterState
     plans: Mapping[str, Plan]
+    # Work outside any plan's blocks: jobs no request wants, the cleanup offered after a scale-out.
+    housekeeping: tuple[StopJob | OfferCleanup, ...] = ()
 
     def ordered(self) -> list[Plan]:
         return [self.plans[name] for name in sorted(self.plans, key=_priority)]
@@ -94,7 +100,30 @@ def build_cluster_plans(
                 if replace_error:
                     replace_intents = PlanIntents(name, parameters={"error": replace_error})
                 plans[name] = replace.build_replace_plan(state, replace_intents)
-    return ClusterPlans(stored.name, spec, stored.target.config_id, state, plans)
+    requests: dict[str, tuple[MaintenanceRequest, PlanIntents]] = {}
+    for kind in MAINTENANCE_KINDS:
+        if kind not in stored.intents or UNINSTALL in stored.intents:
+            continue
+        kind_intents, kind_error = intents_of(stored, kind)
+        if kind_error:
+            plans[kind] = new_plan(kind, Strategy.SERIAL, [], errors=(kind_error,))
+            continue
+        plans[kind] = maintenance.build_maintenance_plan(state, kind_intents)
+        with contextlib.suppress(CorruptRecord):
+            requests[kind] = (maintenance.read_request(kind_intents), kind_intents)
+    housekeeping: list[StopJob | OfferCleanup] = list(maintenance.orphan_jobs(state, requests))
+    if deploy.PLAN in plans:
+        offers, _ = intents_of(stored, maintenance.CLEANUP_OFFERS)
+        offered = offers.parameters.get(maintenance.OFFERED_FOR)
+        offer = maintenance.cleanup_offer(
+            state,
+            plans[deploy.PLAN],
+            plans.get(CLEANUP),
+            frozenset(offered) if isinstance(offered, list) else frozenset(),
+        )
+        if offer is not None:
+            housekeeping.append(offer)
+    return ClusterPlans(stored.name, spec, stored.target.config_id, state, plans, tuple(housekeeping))
 
 
 def build_all_plans(

@@ -1,4 +1,5 @@
-"""Polling the sidecars: ``/status`` (mode) and ``/ready`` (CQL) -> ``model.node.NodeHealth``.
+"""Polling the sidecars: ``/status`` (mode), ``/ready`` (CQL) and ``/v1/jobs`` (maintenance jobs)
+-> ``model.node.NodeHealth``.
 
 Short timeouts: a node that does not answer is UNKNOWN and not ready, which keeps its block
 STARTED; it never stalls the loop. Only nodes whose task runs are polled, each observation is
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -47,13 +48,23 @@ async def _json(client: httpx.AsyncClient, url: str) -> dict[str, object] | None
     return body if isinstance(body, dict) else None
 
 
+async def _json_list(client: httpx.AsyncClient, url: str) -> list[object]:
+    try:
+        body = (await client.get(url)).json()
+    except (httpx.HTTPError, ValueError):
+        return []
+    return body if isinstance(body, list) else []
+
+
 async def probe(client: httpx.AsyncClient, target: HealthTarget) -> NodeHealth:
-    status, ready = await asyncio.gather(
-        _json(client, target.url + "/status"), _json(client, target.url + "/ready")
+    status, ready, jobs = await asyncio.gather(
+        _json(client, target.url + "/status"),
+        _json(client, target.url + "/ready"),
+        _json_list(client, target.url + "/v1/jobs"),
     )
     mode = str((status or {}).get("mode") or "UNKNOWN")
-    health = NodeHealth.from_json({"mode": mode, "cql_ready": bool((ready or {}).get("ready"))})
-    return NodeHealth(mode=health.mode, cql_ready=health.cql_ready, task_id=target.task_id)
+    health = NodeHealth.from_json({"mode": mode, "cql_ready": bool((ready or {}).get("ready")), "jobs": jobs})
+    return replace(health, task_id=target.task_id)
 
 
 def carry_mode(previous: NodeHealth | None, observed: NodeHealth) -> NodeHealth:
@@ -70,7 +81,7 @@ def carry_mode(previous: NodeHealth | None, observed: NodeHealth) -> NodeHealth:
         and observed.cql_ready
         and previous.task_id == observed.task_id
     ):
-        return NodeHealth(mode=previous.mode, cql_ready=True, task_id=observed.task_id)
+        return replace(observed, mode=previous.mode)
     return observed
 
 

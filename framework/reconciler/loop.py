@@ -28,6 +28,7 @@ from framework.mesos.events import event_type, offers_of, rescinded_offer_id, st
 from framework.offers.cleanup import cluster_release_operations
 from framework.offers.evaluate import Fit, plan_offers, view_offer
 from framework.offers.requirements import NodeRequirements
+from framework.reconciler import jobs
 from framework.reconciler.cluster_plans import ClusterPlans, build_all_plans
 from framework.reconciler.health import PROBE_CONCURRENCY, carry_mode, probe_all, targets
 from framework.reconciler.launch import NodeCommand, build_launch, cluster_wide_ports, requirements
@@ -44,7 +45,18 @@ from framework.store.base import Store, StoreSnapshot
 from model.errors import CassandraMesosError, InvalidInput
 from model.node import NodeHealth
 from model.records import ACTIVE_STATES, TaskRecord
-from plans.actions import DeleteIntent, ForgetCluster, KillNode, LaunchNode, ReleaseNode, SyncDatacenter
+from plans.actions import (
+    DeleteIntent,
+    ForgetCluster,
+    KillNode,
+    LaunchNode,
+    OfferCleanup,
+    RecordJobResult,
+    ReleaseNode,
+    StartJob,
+    StopJob,
+    SyncDatacenter,
+)
 from plans.coordinator import next_work
 
 log = logging.getLogger(__name__)
@@ -53,6 +65,9 @@ Json = dict[str, Any]
 T = TypeVar("T")
 # Launches in flight at once within one cycle (each: one ZooKeeper write, then one ACCEPT).
 LAUNCH_CONCURRENCY = 8
+# A sidecar is asked again to start or stop the same job at most this often.
+JOB_CALL_RETRY_S = 5.0
+MaintenanceAction = StartJob | RecordJobResult | StopJob | OfferCleanup
 
 
 class MesosActions(Protocol):
@@ -139,6 +154,8 @@ class Reconciler:
         self._reconciled = False
         self._interest = OfferInterest(None, frozenset(), 0.0)
         self._kills: dict[str, float] = {}
+        # "<task id>/<job id>" -> when its sidecar was last asked to start or stop the job.
+        self._job_calls: dict[str, float] = {}
         self.cycles = 0
         self.launched: list[str] = []
 
@@ -301,9 +318,13 @@ class Reconciler:
         releases: list[tuple[ClusterPlans, ReleaseNode]] = []
         forgets: list[ClusterPlans] = []
         finished: list[tuple[ClusterPlans, DeleteIntent]] = []
+        maintenance: list[tuple[ClusterPlans, MaintenanceAction]] = []
         for cp in self._plans.values():
+            maintenance.extend((cp, h) for h in cp.housekeeping)
             for work in next_work(cp.ordered()):
                 act = work.action
+                if isinstance(act, StartJob | RecordJobResult):
+                    maintenance.append((cp, act))
                 if isinstance(act, LaunchNode):
                     launches.append((cp, act))
                 elif isinstance(act, KillNode):
@@ -328,6 +349,8 @@ class Reconciler:
         for cp, done in finished:
             log.info("cluster %s: %s complete, deleting its request", cp.cluster, done.plan)
             await self._in_store_thread(self._store.delete_intent, cp.cluster, done.plan)
+        if maintenance:
+            await self._maintenance(maintenance)
         for cp in forgets:
             log.info("cluster %s: uninstalled, deleting it from the store", cp.cluster)
             await self._in_store_thread(self._store.delete_cluster, cp.cluster)
@@ -339,6 +362,35 @@ class Reconciler:
                 log.info("cluster %s: forgetting %s (agent %s is gone)", cp.cluster, rel.node, rel.agent_id)
                 await self._in_store_thread(self._store.delete_task, cp.cluster, rel.node)
         await self._offers(mesos, snapshot, records, launches, now, waiting)
+
+    # ---- maintenance jobs (cleanup, repair) ---------------------------------------------------
+
+    async def _maintenance(self, actions: Sequence[tuple[ClusterPlans, MaintenanceAction]]) -> None:
+        now = self._clock()
+        async with httpx.AsyncClient() as client:
+            for cp, act in actions:
+                if isinstance(act, RecordJobResult):
+                    await self._in_store_thread(jobs.record_result, self._store, cp.cluster, act)
+                elif isinstance(act, OfferCleanup):
+                    await self._in_store_thread(
+                        jobs.store_cleanup_offer, self._store, cp.cluster, act, time.time()
+                    )
+                else:
+                    record = cp.state.records.get(act.node)
+                    key = f"{act.task_id}/{act.job.id if isinstance(act, StartJob) else act.job_id}"
+                    if record is None or now - self._job_calls.get(key, -float("inf")) < JOB_CALL_RETRY_S:
+                        continue
+                    self._job_calls[key] = now
+                    if isinstance(act, StartJob):
+                        done = await jobs.start_job(client, cp.cluster, record, act)
+                    else:
+                        done = await jobs.stop_job(client, cp.cluster, record, act)
+                    if done:
+                        # Look again soon: the block moves on when the health poll sees the job.
+                        self._health_soon.add(record.task_id)
+                        self._health_due.set()
+        # Forget old call times (tasks and jobs come and go).
+        self._job_calls = {k: t for k, t in self._job_calls.items() if now - t < 10 * JOB_CALL_RETRY_S}
 
     # ---- reconciliation -----------------------------------------------------------------------
 

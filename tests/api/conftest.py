@@ -1,5 +1,6 @@
 """API fixtures: the app over a real ZooKeeperStore, with a small SchedulerView standing in for the
-scheduler service (it builds the real deploy and recovery plans from the store, as the service does)."""
+scheduler service (it builds every plan from the store with the reconciler's builder, as the
+service does, from health the test sets)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,13 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from cassandra_mesos.zookeeper_server import ZooKeeperServer
+from framework.reconciler.cluster_plans import build_cluster_plans
 from framework.store.base import ANY_VERSION, Store
+from framework.store.base import ClusterState as StoredCluster
 from framework.store.zookeeper import ZooKeeperStore
 from framework.views import MESOS_SUBSCRIBED, ZOOKEEPER_CONNECTED
-from model.cluster import parse_spec
-from model.intents import PlanIntents
 from model.node import NodeHealth, node_index
 from model.records import EXTRA_HOSTNAME, EXTRA_PORTS, TaskRecord
-from plans.cassandra.deploy import build_deploy_plan
-from plans.cassandra.recovery import build_recovery_plan
-from plans.cassandra.state import ClusterState
 from plans.model import Plan
 from tests.zookeeper import own_zookeeper, zk_root, zookeeper_server  # noqa: F401 (fixtures)
 
@@ -58,27 +56,17 @@ class StoreView:
 
     def plans(self, cluster: str) -> dict[str, Plan]:
         self.plan_builds += 1
-        target = self._store.get_target(cluster)
+        target = self._store.get_target_versioned(cluster)
         if target is None:
             return {}
-        config_id, spec = target
-        state = ClusterState(
-            cluster=cluster,
-            spec=parse_spec(spec),
-            config_id=config_id,
-            records=self._store.get_tasks(cluster),
-            health=self.health.get(cluster, {}),
+        stored = StoredCluster(
+            name=cluster,
+            target=target,
+            tasks=self._store.get_tasks(cluster),
+            intents=self._store.get_intents(cluster),
         )
-        stored = self._store.get_intents(cluster)
-
-        def intents(name: str) -> PlanIntents:
-            return PlanIntents.from_json(stored[name]) if name in stored else PlanIntents(plan=name)
-
-        plans = {
-            "deploy": build_deploy_plan(state, intents("deploy")),
-            "recovery": build_recovery_plan(state, intents("recovery")),
-        }
-        return plans
+        built = build_cluster_plans(stored, self.health.get(cluster, {}), reconciled=True)
+        return dict(built.plans) if built is not None else {}
 
     def node_health(self, cluster: str) -> Mapping[str, NodeHealth]:
         return self.health.get(cluster, {})

@@ -2,8 +2,9 @@
 
 In order, on the module's one cluster (see conftest): an immutable change is refused naming its
 rule; a cassandra_yaml change rolls one node at a time under QUORUM traffic, interrupted and
-continued in the middle; scale 3 -> 4; a node whose agent was stopped is replaced on another
-agent; delete leaves nothing of the cluster in localmesos. Outcomes are read the way an operator
+continued in the middle; scale 3 -> 4, then the cleanup it offers, continued; a repair of one
+keyspace; a node whose agent was stopped is replaced on another agent; delete leaves nothing of
+the cluster in localmesos. Outcomes are read the way an operator
 would: the API, localmesos /master/state, nodetool and cassandra-driver.
 """
 
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -25,6 +27,7 @@ import jvm
 from cassandra_mesos.up import LocalStack, processes_under
 from sidecar.config import NodePaths
 from tests.e2e.realnodes import (
+    KEYSPACE,
     api_json,
     expected_rows,
     master_tasks,
@@ -180,6 +183,50 @@ def test_scale_out_3_to_4_joins_a_node_up_normal_with_every_row_readable(ops: Op
     assert read_rows(ops.session) == expected_rows()
 
 
+def _jobs_of(stack: LocalStack, cluster: str, node: str) -> list[dict[str, Any]]:
+    n = nodes(stack, cluster)[node]
+    with httpx.Client(timeout=10) as client:
+        return list(client.get(f"http://{n['hostname']}:{n['ports']['sidecar']}/v1/jobs").json())
+
+
+def test_after_the_scale_out_a_cleanup_of_the_older_nodes_is_offered_and_runs_when_continued(
+    ops: OpsCluster,
+) -> None:
+    stack = ops.stack
+    offered = wait_for(
+        "the cleanup offered after the scale-out",
+        lambda: (p := _plan_or_none(stack, ops.name, "cleanup")) and p["status"] == "WAITING" and p,
+        timeout=60,
+    )
+    assert [b["name"] for b in offered["phases"][0]["blocks"]] == ["node-0", "node-1", "node-2"]
+    proc = run_cli(stack, "plan", "continue", ops.name, "cleanup")
+    assert proc.returncode == 0, describe(proc)
+    wait_for("the cleanup to complete", lambda: _plan(stack, ops.name, "cleanup")["status"] == "COMPLETE",
+             timeout=300)  # fmt: skip
+    for node in ("node-0", "node-1", "node-2"):
+        jobs = _jobs_of(stack, ops.name, node)
+        assert [(j["kind"], j["state"]) for j in jobs] == [("cleanup", "SUCCEEDED")], (node, jobs)
+    assert _jobs_of(stack, ops.name, "node-3") == []  # the joiner owns only its own ranges
+    assert read_rows(ops.session) == expected_rows()
+
+
+def test_a_repair_of_one_keyspace_runs_node_by_node_through_the_cli(ops: OpsCluster) -> None:
+    stack = ops.stack
+    proc = run_cli(stack, "repair", "start", ops.name, "--key-spaces", KEYSPACE, "--wait", "--timeout", "300",
+                   timeout=330)  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
+    for node in ("node-0", "node-1", "node-2", "node-3"):
+        jobs = [j for j in _jobs_of(stack, ops.name, node) if j["kind"] == "repair"]
+        assert [j["state"] for j in jobs] == ["SUCCEEDED"], (node, jobs)
+    refused = run_cli(stack, "repair", "start", ops.name, "--nodes", "node-9")
+    assert refused.returncode == 2 and "node-9" in refused.stderr, describe(refused)
+
+
+def _plan_or_none(stack: LocalStack, cluster: str, plan: str) -> dict[str, Any] | None:
+    r = stack.api("GET", f"/v1/clusters/{cluster}/plans/{plan}")
+    return dict(r.json()) if r.status_code == 200 else None
+
+
 def _agent_index(stack: LocalStack, hostname: str) -> int:
     assert stack.mesos is not None
     return next(a.index for a in stack.mesos.agents if a.ip == hostname)
@@ -192,12 +239,6 @@ def _agent_dir(sandbox: Path) -> Path:
     return Path(*parts[: i + 2])
 
 
-@pytest.mark.xfail(
-    reason="KNOWN FAILING, issue 5 open: the replacing node finds the dead node in gossip (ip:port fix) "
-    "but its first boot fails and the in-place relaunch then names the old node without its port "
-    "('is already replacing ... but is trying to replace ...'); not fixed this session",
-    strict=False,
-)
 def test_a_node_whose_agent_was_stopped_is_replaced_on_another_agent(ops: OpsCluster) -> None:
     stack = ops.stack
     assert stack.mesos is not None

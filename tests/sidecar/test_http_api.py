@@ -19,6 +19,7 @@ from sidecar.http import (
     build_app,
     status_ttl,
 )
+from sidecar.jobs import JobRunner
 from sidecar.nodetool import Nodetool
 from tests.sidecar.harness import node_config
 
@@ -62,12 +63,14 @@ def make_state(
 
     node = node_config("http://s:1", data_center="dc1", rack="r1")
     paths = NodePaths(tmp_path, tmp_path, tmp_path, tmp_path, tmp_path, tmp_path, Path("/java"))
+    nodetool = Nodetool(paths, node.ports.jmx, runner=runner)
     state = SidecarState(
         node=node,
         process_alive=lambda: alive,
         process_pid=lambda: 4242 if alive else None,
         probe=FakeProbe(probe),
-        status=StatusSource(node, Nodetool(paths, node.ports.jmx, runner=runner), clock or Clock()),
+        status=StatusSource(node, nodetool, clock or Clock()),
+        jobs=JobRunner(nodetool),
         phase="running" if alive else "waiting-for-seeds",
     )
     return state, calls

@@ -211,7 +211,13 @@ async def test_the_rack_comes_from_the_configured_agent_attribute() -> None:
 async def test_a_node_placed_later_shares_the_storage_ports_of_the_nodes_already_placed() -> None:
     store = MemoryStore()
     store.put_config("c1", {**SPEC, "nodes": 2}, None)
-    placed = {"storage": 31500, "ssl_storage": 31501, "native_transport": 31502, "jmx": 31503, "sidecar": 31504}
+    placed = {
+        "storage": 31500,
+        "ssl_storage": 31501,
+        "native_transport": 31502,
+        "jmx": 31503,
+        "sidecar": 31504,
+    }
     first = TaskRecord(
         "c1",
         "node-0",
@@ -219,7 +225,7 @@ async def test_a_node_placed_later_shares_the_storage_ports_of_the_nodes_already
         extra={"genesis_nodes": 2, "bootstrap": False, "ports": placed, "hostname": "agent-1.example"},
     )
     store.put_task(first.with_status({"state": "TASK_RUNNING"}), None)
-    rec, mesos = await subscribed(store)
+    rec, _ = await subscribed(store)
     await rec.on_event({"type": "OFFERS", "offers": {"offers": [offer(agent="agent-2", offer_id="o2")]}})
     await rec.cycle()
     await rec.on_event(update("c1__node-0__a", "TASK_RUNNING", reason="REASON_RECONCILIATION"))

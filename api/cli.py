@@ -101,14 +101,17 @@ def wait_for_plan(
     *,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    gone_when_done: bool = False,
 ) -> int:
     """Poll GET plan with a progress bar (blocks complete / blocks) until COMPLETE or ERROR.
 
     A plan seen COMPLETE is read once more before believing it: right after a change the
-    scheduler may not have rebuilt the plan yet.
+    scheduler may not have rebuilt the plan yet. ``gone_when_done``: the plan deletes itself
+    when it completes (replace-<node>), so a plan seen and then gone is complete.
     """
     deadline = clock() + timeout
     completes = 0
+    seen = False
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         bar = progress.add_task(f"{cluster}/{plan}", total=None)
@@ -118,8 +121,13 @@ def wait_for_plan(
             except ApiRefused as exc:
                 if exc.status != 404:
                     raise
-                body = None  # not built yet
+                body = None  # not built yet, or (gone_when_done) finished
+                if gone_when_done and seen:
+                    progress.stop()
+                    out.print(f"plan {plan} of cluster {cluster} is COMPLETE (done and removed)")
+                    return EXIT_OK
             if body is not None:
+                seen = True
                 blocks = [b for p in body["phases"] for b in p["blocks"]]
                 done = sum(1 for b in blocks if b["status"] == "COMPLETE")
                 status = body["status"]
@@ -470,7 +478,7 @@ def node_replace(
     with _session(api, token) as client:
         out.print(client.post(f"/v1/clusters/{cluster}/nodes/{node}/replace")["message"])
         if wait:
-            raise typer.Exit(wait_for_plan(client, cluster, f"replace-{node}", timeout))
+            raise typer.Exit(wait_for_plan(client, cluster, f"replace-{node}", timeout, gone_when_done=True))
 
 
 # -- maintenance: cleanup, repair -----------------------------------------------------------------

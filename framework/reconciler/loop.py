@@ -154,7 +154,7 @@ class Reconciler:
         self._reconciled = False
         self._interest = OfferInterest(None, frozenset(), 0.0)
         self._kills: dict[str, float] = {}
-        # "<task id>/<job id>" -> when its sidecar was last asked to start or stop the job.
+        # "start|stop/<task id>/<job id>" -> when its sidecar was last asked to start or stop it.
         self._job_calls: dict[str, float] = {}
         self.cycles = 0
         self.launched: list[str] = []
@@ -377,7 +377,11 @@ class Reconciler:
                     )
                 else:
                     record = cp.state.records.get(act.node)
-                    key = f"{act.task_id}/{act.job.id if isinstance(act, StartJob) else act.job_id}"
+                    key = (
+                        f"start/{act.task_id}/{act.job.id}"
+                        if isinstance(act, StartJob)
+                        else f"stop/{act.task_id}/{act.job_id}"
+                    )
                     if record is None or now - self._job_calls.get(key, -float("inf")) < JOB_CALL_RETRY_S:
                         continue
                     self._job_calls[key] = now

@@ -150,3 +150,40 @@ def test_create_wait_fails_when_the_plan_errors(api_url: str, view: StoreView) -
 def test_wait_times_out_with_exit_1(api_url: str, view: StoreView) -> None:
     r = run(api_url, "cluster", "create", "demo", "--nodes", "1", "--wait", "--timeout", "1")
     assert r.exit_code == 1 and "gave up waiting" in r.stderr
+
+
+def test_replace_wait_ends_when_the_finished_replace_plan_removes_itself(
+    api_url: str, view: StoreView
+) -> None:
+    run(api_url, "cluster", "create", "demo", "--nodes", "3")
+    for i in range(3):
+        launch(view, "demo", f"node-{i}")
+    view.woken.clear()
+
+    def finish() -> None:
+        # The reconciler deletes the request once the new node is UN; the CLI saw the plan first.
+        if view.woken.wait(20):
+            time.sleep(2.5)
+            view.store.delete_intent("demo", "replace-node-1")
+
+    t = threading.Thread(target=finish, daemon=True)
+    t.start()
+    r = run(api_url, "node", "replace", "demo", "node-1", "--wait", "--timeout", "60")
+    t.join(5)
+    assert r.exit_code == 0, r.output
+    assert "replace-node-1 of cluster demo is COMPLETE" in r.stdout
+
+
+def test_cleanup_and_repair_commands(api_url: str, view: StoreView) -> None:
+    run(api_url, "cluster", "create", "demo", "--nodes", "2")
+    for i in range(2):
+        launch(view, "demo", f"node-{i}")
+    r = run(api_url, "cleanup", "start", "demo", "--nodes", "node-1", "--key-spaces", "app")
+    assert r.exit_code == 0, r.output
+    assert "cleanup of cluster demo started on node-1" in r.stdout
+    assert "cleanup" in run(api_url, "plan", "list", "demo").stdout
+    bad = run(api_url, "repair", "start", "demo", "--nodes", "node-5")
+    assert bad.exit_code == 2 and "node-5" in bad.stderr
+    assert run(api_url, "cleanup", "stop", "demo").exit_code == 0
+    again = run(api_url, "cleanup", "stop", "demo")
+    assert again.exit_code == 2 and "no cleanup to stop" in again.stderr

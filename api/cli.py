@@ -276,11 +276,24 @@ def cluster_scale(
     api: ApiOpt = DEFAULT_API,
     token: TokenOpt = None,
 ) -> None:
-    """Grow cluster NAME to NODES nodes."""
+    """Grow cluster NAME to NODES nodes; then a cleanup of the older nodes is offered (plan cleanup)."""
     with _session(api, token) as client:
+        before = client.get(f"/v1/clusters/{name}")["spec"]["nodes"]
         out.print(client.post(f"/v1/clusters/{name}/scale", {"nodes": nodes})["message"])
         if wait:
-            raise typer.Exit(wait_for_plan(client, name, "deploy", timeout))
+            code = wait_for_plan(client, name, "deploy", timeout)
+            if code == EXIT_OK and nodes > before:
+                spec = client.get(f"/v1/clusters/{name}")["spec"]
+                if spec.get("auto_cleanup_after_scale"):
+                    out.print(
+                        f"a cleanup of the older nodes runs now: `cassandra-mesos plan show {name} cleanup`"
+                    )
+                else:
+                    out.print(
+                        "the older nodes still hold data of the ranges they gave away: run the offered "
+                        f"cleanup with `cassandra-mesos plan continue {name} cleanup`"
+                    )
+            raise typer.Exit(code)
 
 
 @cluster_app.command("list")

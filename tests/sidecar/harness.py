@@ -27,6 +27,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from model.node_config import DEV_CASSANDRA_YAML, FAST_START_JVM_OPTIONS, NodeConfig
+from sidecar.http import CqlProbe, SidecarState, StatusSource
+from sidecar.jobs import JobRunner
+from sidecar.nodetool import Nodetool
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -221,3 +224,18 @@ def alive(pid: int) -> bool:
     with suppress(OSError):
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     return False
+
+
+def running_state(
+    node: NodeConfig, nodetool: Nodetool, probe: CqlProbe, jobs: JobRunner | None = None
+) -> SidecarState:
+    """What the HTTP handlers read for a running node, with injected nodetool and CQL probe."""
+    return SidecarState(
+        node=node,
+        process_alive=lambda: True,
+        process_pid=lambda: 1,
+        probe=probe,
+        status=StatusSource(node, nodetool),
+        jobs=jobs or JobRunner(nodetool),
+        phase="running",
+    )

@@ -13,10 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from model.errors import Conflict, InvalidInput
 from model.maintenance import Job
 from sidecar.config import NodePaths
-from sidecar.http import CqlProbe, SidecarState, StatusSource, build_app
+from sidecar.http import CqlProbe, build_app
 from sidecar.jobs import JobRunner
 from sidecar.nodetool import Nodetool
-from tests.sidecar.harness import node_config
+from tests.sidecar.harness import node_config, running_state
 
 
 class ScriptedNodetool:
@@ -130,16 +130,7 @@ async def test_no_job_starts_while_cassandra_is_not_running(tmp_path: Path) -> N
 async def test_the_jobs_api(tmp_path: Path) -> None:
     script = ScriptedNodetool()
     jobs, nodetool = runner_for(tmp_path, script)
-    node = node_config("http://s:1")
-    state = SidecarState(
-        node=node,
-        process_alive=lambda: True,
-        process_pid=lambda: 1,
-        probe=CqlProbe("127.0.0.1", 1),
-        status=StatusSource(node, nodetool),
-        jobs=jobs,
-        phase="running",
-    )
+    state = running_state(node_config("http://s:1"), nodetool, CqlProbe("127.0.0.1", 1), jobs)
     async with TestClient(TestServer(build_app(state))) as client:
         bad = await client.post("/v1/jobs", json={"id": "x", "kind": "cleanup", "key_spaces": ["a;b"]})
         assert bad.status == 400 and "not a Cassandra name" in (await bad.json())["message"]

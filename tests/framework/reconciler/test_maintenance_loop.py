@@ -20,12 +20,11 @@ from framework.store.memory import MemoryStore
 from model.maintenance import MaintenanceRequest
 from model.records import TaskRecord
 from sidecar.config import NodePaths
-from sidecar.http import CqlProbe, Readiness, SidecarState, StatusSource, build_app
-from sidecar.jobs import JobRunner
+from sidecar.http import CqlProbe, Readiness, build_app
 from sidecar.nodetool import Nodetool
 from tests.framework.offers.offer_factory import PRINCIPAL, ROLE
 from tests.framework.reconciler.fakes import FakeMesos
-from tests.sidecar.harness import node_config
+from tests.sidecar.harness import node_config, running_state
 
 SETTINGS = ReconcilerSettings(role=ROLE, principal=PRINCIPAL, refuse_seconds=120.0)
 COMMAND = NodeCommand(command="python3 -m sidecar", scheduler_url="http://sched:8080")
@@ -64,16 +63,9 @@ class Sidecars:
         config = node_config("http://s:1", node=node, cluster="c1")
         paths = NodePaths(tmp_path, tmp_path, tmp_path, tmp_path, tmp_path, tmp_path, Path("/java"))
         nodetool = Nodetool(paths, config.ports.jmx, runner=runner)
-        state = SidecarState(
-            node=config,
-            process_alive=lambda: True,
-            process_pid=lambda: 1,
-            probe=Ready("127.0.0.1", 1),
-            status=StatusSource(config, nodetool),
-            jobs=JobRunner(nodetool),
-            phase="running",
+        server = TestServer(
+            build_app(running_state(config, nodetool, Ready("127.0.0.1", 1))), host="127.0.0.1"
         )
-        server = TestServer(build_app(state), host="127.0.0.1")
         await server.start_server()
         self.servers[node] = server
         return server

@@ -1,14 +1,13 @@
 """Mutations: validate, write intent to the store, wake the reconciler. Never Mesos.
 
 Every function returns the message for the operator; the reconciler's next cycle does the work.
-Intent documents are read-modify-written under one lock per process; the store offers no version
-of an intent read, so two API processes writing the same plan's intents at the same instant
-could lose one update (both operators get a 200; the next GET of the plan shows what stuck).
+Intent documents are read-modify-written with compare-and-set (``framework.store.base.
+update_intent``): a verb racing another verb or the reconciler's write of a job result is
+decided again on what is stored, never lost.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -17,7 +16,7 @@ from typing import Any
 
 from api import queries
 from api.schemas import DatacenterInfo
-from framework.store.base import Store
+from framework.store.base import JsonObject, Store, update_intent
 from framework.views import SchedulerView
 from model.cluster import ClusterSpec, Violation, check_update, parse_spec, validate_cluster_name
 from model.errors import Conflict, InvalidInput, NotFound
@@ -67,7 +66,6 @@ class Commands:
         self._clock = clock
         # Called after every write, before answering: the read cache drops what it holds.
         self._on_write = on_write
-        self._intents_lock = threading.Lock()
 
     @property
     def _store(self) -> Store:
@@ -132,12 +130,6 @@ class Commands:
 
     # -- plans ----------------------------------------------------------------------------------
 
-    def _stored_intents(self, cluster: str, plan: str) -> PlanIntents:
-        stored = self._store.get_intents(cluster).get(plan)
-        if stored is None:
-            return PlanIntents(plan=plan)
-        return PlanIntents.from_json(stored, f"intents of plan {plan!r} of cluster {cluster!r}")
-
     def plan_verb(
         self, cluster: str, plan_name: str, verb: str, phase: str | None, block: str | None
     ) -> Outcome:
@@ -146,10 +138,15 @@ class Commands:
         if phase == "" or block == "":
             raise InvalidInput("phase and block, when given, must not be empty")
         plan = queries.require_plan(self._view, cluster, plan_name)
-        with self._intents_lock:
-            result = VERBS[verb](plan, self._stored_intents(cluster, plan_name), phase, block)
-            self._store.put_intent(cluster, plan_name, result.intents.to_json())
-        return self._done(Outcome(result.message))
+        messages: list[str] = []
+
+        def change(doc: JsonObject | None) -> JsonObject:
+            result = VERBS[verb](plan, _intents_of(doc, cluster, plan_name), phase, block)
+            messages.append(result.message)
+            return result.intents.to_json()
+
+        update_intent(self._store, cluster, plan_name, change)
+        return self._done(Outcome(messages[-1]))
 
     # -- nodes ----------------------------------------------------------------------------------
 
@@ -166,15 +163,19 @@ class Commands:
         deploy = self._view.plans(cluster).get(DEPLOY)
         if deploy is None:
             raise Conflict(f"the deploy plan of cluster {cluster!r} is not built yet; retry in a moment")
-        with self._intents_lock:
-            intents = self._stored_intents(cluster, DEPLOY)
+        results: list[verbs.VerbResult] = []
+
+        def change(doc: JsonObject | None) -> JsonObject:
             try:
-                result = verbs.restart(deploy, intents, None, node)
+                result = verbs.restart(deploy, _intents_of(doc, cluster, DEPLOY), None, node)
             except Conflict:
                 raise Conflict(f"a restart of {node} of cluster {cluster!r} is already in progress") from None
-            store.put_intent(cluster, DEPLOY, result.intents.to_json())
+            results.append(result)
+            return result.intents.to_json()
+
+        update_intent(store, cluster, DEPLOY, change)
         held = ""
-        if result.intents.interrupted:
+        if results[-1].intents.interrupted:
             held = "; the deploy plan is interrupted: the restart begins when it is continued"
         return self._done(
             Outcome(f"restarting {node} of cluster {cluster} in place ({record.task_id}){held}")
@@ -212,15 +213,21 @@ class Commands:
         queries.require_target(store, cluster)
         self._refuse_if_uninstalling(cluster, f"start a {kind}")
         launched = sorted(store.get_tasks(cluster), key=node_index)
-        with self._intents_lock:
-            current = self._view.plans(cluster).get(kind)
-            if current is not None and _in_progress(current):
-                raise Conflict(
-                    f"a {kind} of cluster {cluster!r} is in progress; wait for it or stop it "
-                    f"(PUT /v1/clusters/{cluster}/{kind}/stop)"
-                )
-            request = parse_start_body(body, kind, launched, uuid.uuid4().hex[:12], self._clock())
-            store.put_intent(cluster, kind, request.to_intents().to_json())
+        request = parse_start_body(body, kind, launched, uuid.uuid4().hex[:12], self._clock())
+        stored = store.get_intent(cluster, kind)
+        current = self._view.plans(cluster).get(kind)
+        if current is not None and _in_progress(current):
+            raise Conflict(
+                f"a {kind} of cluster {cluster!r} is in progress; wait for it or stop it "
+                f"(PUT /v1/clusters/{cluster}/{kind}/stop)"
+            )
+        try:
+            # Replaces exactly the request judged above: a start racing this one loses with a 409.
+            store.put_intent(cluster, kind, request.to_intents().to_json(), stored[1] if stored else None)
+        except Conflict:
+            raise Conflict(
+                f"a {kind} of cluster {cluster!r} was started at the same moment; see its plan"
+            ) from None
         return self._done(
             Outcome(f"{kind} of cluster {cluster} started on {', '.join(request.nodes)}, one node at a time")
         )
@@ -228,9 +235,8 @@ class Commands:
     def stop_maintenance(self, cluster: str, kind: str) -> Outcome:
         store = self._store
         queries.require_target(store, cluster)
-        with self._intents_lock:
-            if not store.delete_intent(cluster, kind):
-                raise Conflict(f"cluster {cluster!r} has no {kind} to stop")
+        if not store.delete_intent(cluster, kind):
+            raise Conflict(f"cluster {cluster!r} has no {kind} to stop")
         return self._done(
             Outcome(f"{kind} of cluster {cluster} stopped; jobs still running on nodes are being stopped")
         )
@@ -260,3 +266,9 @@ def _in_progress(plan: Plan) -> bool:
         return False
     blocks = [b for p in plan.phases for b in p.blocks]
     return any(b.status in IN_PROGRESS or b.status is Status.COMPLETE for b in blocks)
+
+
+def _intents_of(doc: JsonObject | None, cluster: str, plan: str) -> PlanIntents:
+    if doc is None:
+        return PlanIntents(plan=plan)
+    return PlanIntents.from_json(doc, f"intents of plan {plan!r} of cluster {cluster!r}")

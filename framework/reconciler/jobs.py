@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import httpx
 
-from framework.store.base import Store
+from framework.store.base import JsonObject, Store, update_intent
 from model.intents import PlanIntents
 from model.maintenance import MaintenanceRequest
 from model.records import TaskRecord
@@ -66,16 +66,21 @@ async def stop_job(client: httpx.AsyncClient, cluster: str, record: TaskRecord, 
 
 
 def record_result(store: Store, cluster: str, act: RecordJobResult) -> bool:
-    """Write the node's outcome into the plan's request; False if the request is gone or changed."""
-    doc = store.get_intents(cluster).get(act.plan)
-    if doc is None:
+    """Write the node's outcome into the plan's request (compare-and-set: an operator's verb on
+    the same document is never lost); False if the request is gone or no longer has the node."""
+    where = f"intents of plan {act.plan} of {cluster}"
+
+    def change(doc: JsonObject | None) -> JsonObject | None:
+        if doc is None:
+            return None
+        intents = PlanIntents.from_json(doc, where)
+        request = MaintenanceRequest.from_json(intents.parameters, where)
+        if act.node not in request.nodes:
+            return None
+        return intents.with_changes(parameters=request.with_result(act.node, act.result).to_json()).to_json()
+
+    if update_intent(store, cluster, act.plan, change) is None:
         return False
-    intents = PlanIntents.from_json(doc, f"intents of plan {act.plan} of {cluster}")
-    request = MaintenanceRequest.from_json(intents.parameters, f"intents of plan {act.plan} of {cluster}")
-    if act.node not in request.nodes:
-        return False
-    updated = intents.with_changes(parameters=request.with_result(act.node, act.result).to_json())
-    store.put_intent(cluster, act.plan, updated.to_json())
     log.info("cluster %s: %s on %s %s", cluster, act.plan, act.node, act.result.state)
     return True
 

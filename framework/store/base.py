@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from model.errors import Conflict
 from model.records import TaskRecord
 
 ANY_VERSION = -1
@@ -180,6 +181,10 @@ class Store(Protocol):
     # -- operator intents (opaque documents owned by the plan engine) ---------------------------
     def get_intents(self, cluster: str) -> dict[str, JsonObject]: ...
 
+    def get_intent(self, cluster: str, plan: str) -> tuple[JsonObject, int] | None:
+        """One plan's intent document and its version (for compare-and-set), or None."""
+        ...
+
     def put_intent(
         self, cluster: str, plan: str, data: JsonObject, expected_version: int | None = ANY_VERSION
     ) -> int: ...
@@ -201,3 +206,27 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+INTENT_CAS_ATTEMPTS = 20
+
+
+def update_intent(
+    store: Store, cluster: str, plan: str, change: Callable[[JsonObject | None], JsonObject | None]
+) -> JsonObject | None:
+    """Read-modify-write of one intent document with compare-and-set: ``change`` gets the current
+    document (None if absent) and returns the new one, or None to write nothing. It is called
+    again on a concurrent write, so it must be a pure function of its argument; its own errors
+    (e.g. a verb's Conflict) propagate at once. Returns what was written (or None)."""
+    for _ in range(INTENT_CAS_ATTEMPTS):
+        current = store.get_intent(cluster, plan)
+        doc, version = current if current is not None else (None, None)
+        new = change(doc)
+        if new is None:
+            return None
+        try:
+            store.put_intent(cluster, plan, new, version)
+        except Conflict:
+            continue  # written in between (or created, or deleted): decide again on what is there
+        return new
+    raise Conflict(f"intent of plan {plan!r} of cluster {cluster!r}: too much concurrent change")

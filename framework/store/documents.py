@@ -366,6 +366,13 @@ class DocumentStore:
     def get_intents(self, cluster: str) -> dict[str, JsonObject]:
         return self._read_objects(self._paths.intents(cluster))
 
+    def get_intent(self, cluster: str, plan: str) -> tuple[JsonObject, int] | None:
+        path = self._paths.intent(cluster, plan)
+        found = self._tree.get(path)
+        if found is None:
+            return None
+        return codec.decode_object(path, found.data), found.version
+
     def put_intent(
         self, cluster: str, plan: str, data: JsonObject, expected_version: int | None = ANY_VERSION
     ) -> int:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from framework.store import ANY_VERSION, SCHEMA_VERSION
+from framework.store.base import update_intent
 from framework.store.documents import DocumentStore
 from model.errors import Conflict, CorruptRecord, InvalidInput, NotFound, UnsupportedSchema
 from model.records import TaskRecord
@@ -286,6 +288,15 @@ def test_intents_are_opaque_documents_per_plan(store: DocumentStore) -> None:
         "deploy": {"interrupted": False},
         "repair": {"nodes": ["*"], "params": {"k": [1, 2]}},
     }
+    assert store.get_intent("demo", "deploy") == ({"interrupted": False}, 1)
+    assert store.get_intent("demo", "nope") is None
+    # Compare-and-set on a read version: a writer in between makes the second write a Conflict.
+    doc, version = store.get_intent("demo", "repair") or ({}, -1)
+    store.put_intent("demo", "repair", {**doc, "results": {"node-0": "done"}}, expected_version=version)
+    with pytest.raises(Conflict):
+        store.put_intent("demo", "repair", {**doc, "interrupted": True}, expected_version=version)
+    with pytest.raises(Conflict):
+        store.put_intent("demo", "deploy", {}, expected_version=None)  # None: create only
     assert store.delete_intent("demo", "repair") is True
     assert list(store.get_intents("demo")) == ["deploy"]
     with pytest.raises(InvalidInput, match="JSON object"):
@@ -484,3 +495,20 @@ def test_one_leader_among_instances_and_hand_over_on_resignation(backend: Backen
     b.stop()
     assert b.leader() is None
     assert events == ["a elected", "a lost", "b elected", "b lost"]
+
+
+def test_update_intent_decides_again_when_another_writer_got_in_between(store: DocumentStore) -> None:
+    store.put_config("demo", SPEC, None)
+    store.put_intent("demo", "cleanup", {"results": {}})
+    seen: list[object] = []
+
+    def change(doc: Mapping[str, object] | None) -> dict[str, object]:
+        seen.append(doc)
+        if len(seen) == 1:  # an operator's verb lands between our read and our write
+            store.put_intent("demo", "cleanup", {"results": {}, "interrupted": True})
+        return {**(doc or {}), "results": {"node-0": "SUCCEEDED"}}
+
+    written = update_intent(store, "demo", "cleanup", change)
+    assert written == {"results": {"node-0": "SUCCEEDED"}, "interrupted": True}
+    assert store.get_intents("demo")["cleanup"] == written and len(seen) == 2
+    assert update_intent(store, "demo", "missing", lambda doc: None) is None

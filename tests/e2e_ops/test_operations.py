@@ -83,12 +83,6 @@ def test_an_immutable_change_is_refused_naming_its_rule(ops: OpsCluster) -> None
     assert _plan(stack, ops.name)["status"] == "COMPLETE"
 
 
-@pytest.mark.xfail(
-    reason="passed once (fresh clone, idle machine) after the sidecar-lookup fix in tests/e2e/realnodes.py; "
-    "failed before under heavy load (nodetool health stalls). Not strict until it has passed in CI "
-    "repeatedly: then remove this marker (issue 5)",
-    strict=False,
-)
 def test_a_config_change_rolls_one_node_at_a_time_and_obeys_interrupt_and_continue(
     ops: OpsCluster, tmp_path: Path
 ) -> None:

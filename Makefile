@@ -7,19 +7,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CM_CACHE ?= $(HOME)/.cache/cassandra-mesos
 CASSANDRA_VERSION := 5.0.8
+# The release before: the tests upgrade a cluster from it to CASSANDRA_VERSION.
+CASSANDRA_PREVIOUS_VERSION := 5.0.7
 ZOOKEEPER_VERSION := 3.9.5
 CASSANDRA_LIB := $(CM_CACHE)/cassandra-$(CASSANDRA_VERSION)/lib
+CASSANDRA_PREVIOUS_LIB := $(CM_CACHE)/cassandra-$(CASSANDRA_PREVIOUS_VERSION)/lib
 ZOOKEEPER_LIB := $(CM_CACHE)/zookeeper-$(ZOOKEEPER_VERSION)/lib
 PYTEST_ARGS ?=
 
-export CM_CACHE CASSANDRA_LIB ZOOKEEPER_LIB
+export CM_CACHE CASSANDRA_LIB ZOOKEEPER_LIB CASSANDRA_PREVIOUS_VERSION
 
-.PHONY: up test deps venv jars lint clean-venv
+.PHONY: up test deps venv jars jars-previous lint clean-venv
 
 up: deps
 	$(VENV)/bin/cassandra-mesos up
 
-test: deps
+test: deps jars-previous
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 deps: venv jars
@@ -36,6 +39,11 @@ $(VENV)/.installed: pyproject.toml
 jars:
 	tools/jars/fetch.sh tools/jars/cassandra/pom.xml $(CASSANDRA_LIB)
 	tools/jars/fetch.sh tools/jars/zookeeper/pom.xml $(ZOOKEEPER_LIB)
+
+# Only the tests need it (a rolling upgrade from it); `make up` does not.
+jars-previous:
+	tools/jars/fetch.sh tools/jars/cassandra/pom.xml $(CASSANDRA_PREVIOUS_LIB) \
+	  -Dcassandra.version=$(CASSANDRA_PREVIOUS_VERSION)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -38,8 +38,9 @@ from rich.text import Text
 
 from cassandra_mesos.zookeeper_server import ZooKeeperServer, free_port
 from framework.config import parse_config
-from jvm import JarsNotFound, JavaNotFound, cassandra_lib, find_java17
+from jvm import CASSANDRA_VERSION, JarsNotFound, JavaNotFound, cassandra_lib, find_java17
 from localmesos.harness import HarnessError, LocalMesos
+from model.cluster import VERSION_PLACEHOLDER
 from model.node_config import DEV_CASSANDRA_YAML, FAST_START_JVM_OPTIONS
 
 # Enough for a few 512 MB-heap nodes per agent.
@@ -115,6 +116,15 @@ def demo_spec(nodes: int, heap_mb: int = 512) -> dict[str, Any]:
     }
 
 
+def lib_template(lib: Path) -> str:
+    """The jar cache's lib dir of the pinned release with the release replaced by ``{version}``,
+    so a cluster whose spec names another 5.0 release runs that release's jars (when cached)."""
+    pinned = f"cassandra-{CASSANDRA_VERSION}"
+    if lib.parent.name == pinned:
+        return str(lib.parent.parent / f"cassandra-{VERSION_PLACEHOLDER}" / lib.name)
+    return str(lib)
+
+
 def scheduler_config(
     settings: StackSettings,
     master_url: str,
@@ -139,7 +149,7 @@ def scheduler_config(
             # interpreter, the jars and the JDK explicitly.
             "command": f"{sys.executable} -m sidecar",
             "environment": dict(settings.node_environment),
-            "cassandra_lib": str(cassandra_lib_dir),
+            "cassandra_lib": lib_template(cassandra_lib_dir),
             "java_home": str(java_home),
             "kill_grace_period_s": settings.kill_grace_period_s,
             "jvm_options": list(FAST_START_JVM_OPTIONS),

@@ -71,14 +71,17 @@ def find_java17() -> Path:
 
 
 def _lib(env: str, name: str, version: str) -> Path:
-    lib = Path(os.environ.get(env) or _cache() / f"{name}-{version}" / "lib")
+    lib = Path((os.environ.get(env) if env else None) or _cache() / f"{name}-{version}" / "lib")
     if not (lib / ".complete").exists():
-        raise JarsNotFound(f"{name} {version} jars not found in {lib}: run `make jars`")
+        raise JarsNotFound(f"{name} {version} jars not found in {lib}: run `make jars` (or `make test`)")
     return lib
 
 
-def cassandra_lib() -> Path:
-    return _lib("CASSANDRA_LIB", "cassandra", CASSANDRA_VERSION)
+def cassandra_lib(version: str | None = None) -> Path:
+    """The jars of Cassandra ``version`` (default: the pinned one, or $CASSANDRA_LIB) in the cache."""
+    if version is None or version == CASSANDRA_VERSION:
+        return _lib("CASSANDRA_LIB", "cassandra", CASSANDRA_VERSION)
+    return _lib("", "cassandra", version)
 
 
 def zookeeper_lib() -> Path:

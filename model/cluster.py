@@ -31,6 +31,22 @@ from model.errors import InvalidInput
 CLUSTER_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,47}$")
 # "5.0.<patch>" names a release; "5.0.x" means the 5.0 release this framework ships.
 CASSANDRA_VERSION_RE = re.compile(r"^5\.0\.(x|\d{1,3})$")
+# The release "5.0.x" means; jvm.CASSANDRA_VERSION and the Makefile pin the same (a test checks).
+SHIPPED_CASSANDRA_VERSION = "5.0.8"
+# Where a node's Cassandra is named by version: scheduler config node.uris and node.cassandra_lib.
+VERSION_PLACEHOLDER = "{version}"
+
+
+def release_of(cassandra_version: str) -> str:
+    """The concrete release a spec's ``cassandra_version`` names ("5.0.x" -> the shipped one)."""
+    return SHIPPED_CASSANDRA_VERSION if cassandra_version.endswith(".x") else cassandra_version
+
+
+def with_release(template: str, cassandra_version: str) -> str:
+    """``template`` (a URI or a lib path) with ``{version}`` replaced by the concrete release."""
+    return template.replace(VERSION_PLACEHOLDER, release_of(cassandra_version))
+
+
 # Same limits as the sidecar's NodeConfig, so a spec accepted here never fails at launch.
 LOCATION_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 PEER_URL_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")

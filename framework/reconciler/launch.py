@@ -21,7 +21,7 @@ from framework.offers.requirements import (
     NodeRequirements,
     ReservationKey,
 )
-from model.cluster import ClusterSpec
+from model.cluster import ClusterSpec, release_of, with_release
 from model.errors import InvalidInput
 from model.node import initial_token_string, task_id
 from model.node_config import ENV_VAR, OWNED_YAML_KEYS, NodeConfig, NodePorts
@@ -125,7 +125,7 @@ def node_config(
             cluster=cluster,
             node=action.node,
             config_id=action.config_id,
-            cassandra_version=spec.cassandra_version,
+            cassandra_version=release_of(spec.cassandra_version),
             scheduler_url=command.scheduler_url,
             data_center=spec.data_center,
             rack=rack,
@@ -139,7 +139,9 @@ def node_config(
             replace_address=action.replace_address,
             cassandra_yaml=yaml,
             jvm_options=(*command.jvm_options, *spec.jvm_options),
-            cassandra_lib=command.cassandra_lib,
+            cassandra_lib=with_release(command.cassandra_lib, spec.cassandra_version)
+            if command.cassandra_lib
+            else None,
             java_home=command.java_home,
             kill_grace_period_s=command.kill_grace_period_s,
         )
@@ -153,7 +155,9 @@ def task_info(tid: str, config: NodeConfig, command: NodeCommand) -> dict[str, A
     variables += [{"name": k, "value": v} for k, v in sorted((command.environment or {}).items())]
     cmd: dict[str, Any] = {"shell": True, "value": command.command, "environment": {"variables": variables}}
     if command.uris:
-        cmd["uris"] = [{"value": u, "extract": True, "cache": False} for u in command.uris]
+        # A URI naming {version} fetches the node's release: a version change rolls onto it.
+        uris = [with_release(u, config.cassandra_version) for u in command.uris]
+        cmd["uris"] = [{"value": u, "extract": True, "cache": False} for u in uris]
     return {
         "name": tid,
         "task_id": {"value": tid},

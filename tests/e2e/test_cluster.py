@@ -141,8 +141,8 @@ def _kill_and_recover(demo: Demo, node: str, kill: Any) -> None:
     assert demo.session is not None
     stack = demo.stack
     before = nodes(stack, CLUSTER)[node]
-    host_id = _host_id(stack, node)
-    assert host_id
+    # Live status comes from nodetool behind the sidecar, which a loaded machine answers slowly.
+    host_id = wait_for(f"{node}'s host id from its sidecar", lambda: _host_id(stack, node), timeout=90)
     with QuorumReader(demo.session) as reader:
         wait_for("a first read", lambda: reader.reads >= 1, timeout=60)
         kill(_sandbox(stack, node))
@@ -185,7 +185,7 @@ def test_a_restarted_agent_brings_its_node_back_with_its_data(demo: Demo) -> Non
     assert stack.mesos is not None
     node = "node-0"
     before = nodes(stack, CLUSTER)[node]
-    host_id = _host_id(stack, node)
+    host_id = wait_for(f"{node}'s host id from its sidecar", lambda: _host_id(stack, node), timeout=90)
     index = next(a.index for a in stack.mesos.agents if a.ip == before["hostname"])
     with QuorumReader(demo.session) as reader:
         wait_for("a first read", lambda: reader.reads >= 1, timeout=60)

@@ -104,6 +104,11 @@ def test_the_generated_scheduler_config_runs_the_real_sidecar_with_local_jars(tm
     config = parse_config(data)
     assert config.node.command.endswith(" -m sidecar")
     assert config.node.cassandra_lib == "/cache/lib" and config.node.java_home == "/jdk17"
+    # The cache's per-release layout becomes a template: a spec naming another release runs its jars.
+    cached = scheduler_config(
+        settings, "http://m:5050", "z:2181", 9000, Path("/c/cassandra-5.0.8/lib"), Path("/jdk17")
+    )
+    assert cached["node"]["cassandra_lib"] == "/c/cassandra-{version}/lib"
     assert config.node.environment == {"PYTHONPATH": "/repo"}
     assert config.scheduler_url(9000) == "http://127.0.0.1:9000"
     # The demo cluster is a spec the API accepts, with 512 MB heaps.

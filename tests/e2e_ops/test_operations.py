@@ -1,11 +1,11 @@
 """Operations on a real Cassandra cluster through the REST API and the CLI only.
 
 In order, on the module's one cluster (see conftest): an immutable change is refused naming its
-rule; a cassandra_yaml change rolls one node at a time under QUORUM traffic, interrupted and
-continued in the middle; scale 3 -> 4, then the cleanup it offers, continued; a repair of one
-keyspace; a node whose agent was stopped is replaced on another agent; delete leaves nothing of
-the cluster in localmesos. Outcomes are read the way an operator
-would: the API, localmesos /master/state, nodetool and cassandra-driver.
+rule; a cassandra_yaml change together with an upgrade from the previous Cassandra release rolls
+one node at a time under QUORUM traffic, interrupted and continued in the middle; scale 3 -> 4,
+then the cleanup it offers, continued; a repair of one keyspace; a node whose agent was stopped
+is replaced on another agent; delete leaves nothing of the cluster in localmesos. Outcomes are
+read the way an operator would: the API, localmesos /master/state, nodetool and cassandra-driver.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from tests.e2e.realnodes import (
     sandbox_of,
     wait_for,
 )
-from tests.e2e_ops.conftest import AGENTS, OpsCluster
+from tests.e2e_ops.conftest import AGENTS, PREVIOUS_RELEASE, OpsCluster
 from tests.e2e_ops.traffic import NodeWatch, QuorumTraffic, cli_command, cli_env, describe, run_cli
 
 pytestmark = [pytest.mark.cassandra, pytest.mark.localmesos, pytest.mark.zookeeper, pytest.mark.timeout(900)]
@@ -69,6 +69,13 @@ def _running_yaml(stack: LocalStack, task_id: str) -> dict[str, Any]:
     return dict(yaml.safe_load(paths.cassandra_yaml.read_text()))
 
 
+def _release_of(stack: LocalStack, cluster: str, node: str) -> str | None:
+    """The release the node's Cassandra reports (system.local via its sidecar's CQL probe)."""
+    n = nodes(stack, cluster)[node]
+    with httpx.Client(timeout=30) as client:
+        return client.get(f"http://{n['hostname']}:{n['ports']['sidecar']}/ready").json().get("version")
+
+
 def test_an_immutable_change_is_refused_naming_its_rule(ops: OpsCluster) -> None:
     stack = ops.stack
     before = api_json(stack, f"/v1/clusters/{ops.name}")
@@ -83,11 +90,15 @@ def test_an_immutable_change_is_refused_naming_its_rule(ops: OpsCluster) -> None
     assert _plan(stack, ops.name)["status"] == "COMPLETE"
 
 
-def test_a_config_change_rolls_one_node_at_a_time_and_obeys_interrupt_and_continue(
+def test_an_upgrade_with_a_config_change_rolls_node_by_node_and_obeys_interrupt_and_continue(
     ops: OpsCluster, tmp_path: Path
 ) -> None:
     stack = ops.stack
     spec = api_json(stack, f"/v1/clusters/{ops.name}")["spec"]
+    assert spec["cassandra_version"] == PREVIOUS_RELEASE
+    assert {n: _release_of(stack, ops.name, n) for n in ("node-0", "node-1", "node-2")} == dict.fromkeys(
+        ("node-0", "node-1", "node-2"), PREVIOUS_RELEASE
+    )
     new_yaml = {**spec["cassandra_yaml"], "concurrent_writes": NEW_CONCURRENT_WRITES}
     before = {name: n["task_id"] for name, n in nodes(stack, ops.name).items()}
     assert len(before) == 3
@@ -102,6 +113,8 @@ def test_a_config_change_rolls_one_node_at_a_time_and_obeys_interrupt_and_contin
                     ops.name,
                     "--set",
                     f"cassandra_yaml={json.dumps(new_yaml)}",
+                    "--set",
+                    f"cassandra_version={jvm.CASSANDRA_VERSION}",
                     "--wait",
                     "--timeout",
                     str(ROLL_TIMEOUT),
@@ -160,6 +173,8 @@ def test_a_config_change_rolls_one_node_at_a_time_and_obeys_interrupt_and_contin
     assert all(after[name]["task_id"] != before[name] for name in before), after
     for name, node in after.items():
         assert _running_yaml(stack, node["task_id"])["concurrent_writes"] == NEW_CONCURRENT_WRITES, name
+        # The upgrade really changed what runs: the node answers with the new release.
+        assert _release_of(stack, ops.name, name) == jvm.CASSANDRA_VERSION, name
     assert traffic.written_rows_readable()
     assert read_rows(ops.session) == expected_rows()
 

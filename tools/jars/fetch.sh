@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# fetch.sh POM DEST: copy the runtime jars POM depends on into DEST, once.
-# DEST/.complete records a hash of the pom, so a fresh clone (new file times) does not fetch again,
-# and a changed pom does. The jars are fetched into a temporary directory and moved into place, so
+# fetch.sh POM DEST [MAVEN_ARGS...]: copy the runtime jars POM depends on into DEST, once.
+# DEST/.complete records a hash of the pom and the arguments (e.g. -Dcassandra.version=5.0.7), so a
+# fresh clone (new file times) does not fetch again, and a changed pom or version does. The jars are fetched into a temporary directory and moved into place, so
 # a test or node that is using DEST never sees it half-written.
 set -euo pipefail
 pom=$1
 dest=$2
-want=$(sha256sum "$pom" | cut -d' ' -f1)
+shift 2
+want=$( (cat "$pom"; printf '%s\n' "$@") | sha256sum | cut -d' ' -f1)
 if [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$want" ]; then
   exit 0
 fi
@@ -15,7 +16,7 @@ mkdir -p "$parent"
 tmp=$(mktemp -d "$parent/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-  -DincludeScope=runtime -f "$pom" -DoutputDirectory="$tmp"
+  -DincludeScope=runtime -f "$pom" -DoutputDirectory="$tmp" "$@"
 echo "$want" > "$tmp/.complete"
 if [ -d "$dest" ]; then
   old="$parent/.old.$$"

@@ -71,8 +71,9 @@ async def test_the_record_is_stored_before_the_accept_that_launches_it() -> None
     config = NodeConfig.from_json(env[ENV_VAR])
     assert (config.cluster, config.node, config.listen_address) == ("c1", "node-0", "agent-1.example")
     assert config.ports.sidecar == stored.ports["sidecar"] and config.rack == "r1"
-    # The spec's Cassandra version travels with the node (a version change rolls like any update).
-    assert config.cassandra_version == "5.0.x"
+    # The spec's Cassandra release travels with the node (a version change rolls like any update);
+    # "5.0.x" is the release this framework ships.
+    assert config.cassandra_version == "5.0.8"
     # Reservations carry the labels that tie them to the node.
     labels = rs.labels_of(ops[0]["reserve"]["resources"][0]["reservations"][-1])
     assert labels == {"cluster": "c1", "node": "node-0", "resource_id": stored.extra["resource_id"]}
@@ -236,3 +237,28 @@ async def test_a_node_placed_later_shares_the_storage_ports_of_the_nodes_already
     # Cassandra needs one storage port across the cluster (replace parses peers with its own).
     assert (ports["storage"], ports["ssl_storage"]) == (31500, 31501)
     assert ports["native_transport"] == 31000
+
+
+async def test_a_node_runs_the_release_its_spec_names_fetched_through_version_templates() -> None:
+    store = MemoryStore()
+    store.put_config("c1", {**SPEC, "cassandra_version": "5.0.7"}, None)
+    command = NodeCommand(
+        command="python3 -m sidecar",
+        scheduler_url="http://sched:8080",
+        uris=("https://mirror/cassandra/{version}/apache-cassandra-{version}-bin.tar.gz",),
+        cassandra_lib="apache-cassandra-{version}/lib",
+    )
+    rec = Reconciler(store, SETTINGS, command, clock=lambda: 1000.0, new_id=ids())
+    mesos = FakeMesos()
+    rec.bind(mesos)
+    await rec.on_event({"type": "SUBSCRIBED", "subscribed": {"framework_id": {"value": "fw"}}})
+    await rec.on_event({"type": "OFFERS", "offers": {"offers": [offer()]}})
+    await rec.cycle()
+    (accept,) = mesos.named("accept")
+    task = accept[1][2]["launch"]["task_infos"][0]
+    assert [u["value"] for u in task["command"]["uris"]] == [
+        "https://mirror/cassandra/5.0.7/apache-cassandra-5.0.7-bin.tar.gz"
+    ]
+    env = {v["name"]: v["value"] for v in task["command"]["environment"]["variables"]}
+    config = NodeConfig.from_json(env[ENV_VAR])
+    assert (config.cassandra_version, config.cassandra_lib) == ("5.0.7", "apache-cassandra-5.0.7/lib")

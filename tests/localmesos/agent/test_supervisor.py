@@ -86,7 +86,8 @@ def test_teardown_stops_every_process_including_tasks(localmesos_factory: Callab
 
     lm.close()
 
-    _until(lambda: not [p for p in ours + tasks if _alive(p)], timeout=10, what="every process gone")
+    # Generous: this asserts that everything goes, not how fast (a loaded CI machine reaps slowly).
+    _until(lambda: not [p for p in ours + tasks if _alive(p)], timeout=30, what="every process gone")
 
 
 def test_simulated_agents_live_inside_the_master(localmesos_factory: Callable[..., LocalMesos]) -> None:

@@ -182,6 +182,10 @@ class ClusterSpec(BaseModel):
     peers: tuple[str, ...] = ()
     # After a scale-out, run the cleanup of the older nodes at once instead of offering it.
     auto_cleanup_after_scale: bool = Field(default=False, strict=True)
+    # The storage ports every node uses (they must be in the agents' port resources). Unset: the
+    # first node placed picks them from its offer and every later node takes the same.
+    storage_port: int | None = Field(default=None, ge=1, le=65535)
+    ssl_storage_port: int | None = Field(default=None, ge=1, le=65535)
 
     @model_validator(mode="before")
     @classmethod
@@ -195,7 +199,9 @@ class ClusterSpec(BaseModel):
                 return {**data, "seeds": min(DEFAULT_SEEDS, nodes)}
         return data
 
-    @field_validator("nodes", "seeds", "mem_mb", "heap_mb", "disk_mb", mode="before")
+    @field_validator(
+        "nodes", "seeds", "mem_mb", "heap_mb", "disk_mb", "storage_port", "ssl_storage_port", mode="before"
+    )
     @classmethod
     def _no_bools(cls, v: Any) -> Any:
         if isinstance(v, bool):
@@ -283,7 +289,23 @@ class ClusterSpec(BaseModel):
             raise _err("seeds_range", f"seeds: must be between 1 and nodes ({self.nodes}), got {self.seeds}")
         if self.heap_mb >= self.mem_mb:
             raise _err("heap_range", f"heap_mb: must be less than mem_mb ({self.mem_mb}), got {self.heap_mb}")
+        if self.ssl_storage_port is not None and self.storage_port is None:
+            raise _err("storage_ports", "ssl_storage_port: set storage_port too (they are chosen together)")
+        if self.storage_port == 65535 and self.ssl_storage_port is None:
+            raise _err("storage_ports", "ssl_storage_port: storage_port 65535 has no next port; set it")
+        if self.storage_port is not None and self.ssl_storage_port == self.storage_port:
+            raise _err(
+                "storage_ports", f"ssl_storage_port: must differ from storage_port ({self.storage_port})"
+            )
         return self
+
+    @property
+    def fixed_storage_ports(self) -> dict[str, int]:
+        """The storage ports the spec names (ssl_storage_port defaults to storage_port + 1), or {}."""
+        if self.storage_port is None:
+            return {}
+        ssl = self.ssl_storage_port if self.ssl_storage_port is not None else self.storage_port + 1
+        return {"storage": self.storage_port, "ssl_storage": ssl}
 
     @property
     def num_tokens(self) -> int:
@@ -446,6 +468,16 @@ def check_update(
                 "new-nodes-cannot-be-seeds",
                 "seeds",
                 f"seeds may name only existing nodes (at most {old.nodes}), got {new.seeds}",
+            )
+        )
+    if new.fixed_storage_ports != old.fixed_storage_ports:
+        out.append(
+            Violation(
+                "storage-ports-cannot-change",
+                "storage_port",
+                "every node keeps the storage ports it was placed with, and all nodes share them; "
+                f"cannot change {old.fixed_storage_ports or 'the chosen ports'} to "
+                f"{new.fixed_storage_ports or 'unset'}",
             )
         )
     if new.num_tokens != old.num_tokens:

@@ -455,7 +455,7 @@ class Reconciler:
                     settings.role,
                     settings.principal,
                     self._new_id(),
-                    cluster_wide_ports(cp.state.records.values()),
+                    cp.spec.fixed_storage_ports or cluster_wide_ports(cp.state.records.values()),
                 )
             except InvalidInput as exc:
                 log.error("cannot launch %s/%s: %s", cp.cluster, act.node, exc)

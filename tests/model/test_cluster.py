@@ -78,6 +78,11 @@ def test_api_md_example_is_valid() -> None:
         ({"placement": "hostname:MAX_PER:x"}, "MAX_PER needs a positive integer"),
         ({"placement": "rack:LIKE:("}, "bad regular expression"),
         ({"placement": "rack:IS"}, "IS needs a value"),
+        ({"ssl_storage_port": 7001}, "ssl_storage_port: set storage_port too"),
+        ({"storage_port": 7000, "ssl_storage_port": 7000}, "must differ from storage_port (7000)"),
+        ({"storage_port": 65535}, "storage_port 65535 has no next port"),
+        ({"storage_port": True}, "storage_port: must be an integer, not a boolean"),
+        ({"auto_cleanup_after_scale": "yes"}, "auto_cleanup_after_scale: Input should be a valid boolean"),
         ({"peers": ["ftp://x"]}, "peers: 'ftp://x' is not an http(s) URL"),
         ({"jvm_options": ["Xss1m"]}, "jvm_options: 'Xss1m' is not a single JVM option"),
         ({"jvm_options": ["-Xmx4g"]}, "-Xmx4g is set by the framework (rule heap-is-set-by-heap_mb)"),
@@ -195,6 +200,8 @@ BASE = {"nodes": 3, "seeds": 2, "racks": ["r1", "r2", "r3"]}
         ({"racks": ["r1", "r2"]}, ["racks-of-existing-nodes-cannot-change"]),
         ({"nodes": 5, "seeds": 4}, ["new-nodes-cannot-be-seeds"]),
         ({"cassandra_yaml": {"num_tokens": 8}}, ["num-tokens-cannot-change"]),
+        ({"storage_port": 7000}, ["storage-ports-cannot-change"]),
+        ({"auto_cleanup_after_scale": True, "cassandra_version": "5.0.7"}, []),
         (
             {"nodes": 1, "seeds": 1, "disk_mb": 1, "data_center": "x"},
             [
@@ -228,3 +235,12 @@ def test_cluster_name_cannot_change() -> None:
 def test_racks_are_dealt_round_robin() -> None:
     spec = parse_spec(BASE)
     assert [rack_of(spec, i) for i in range(5)] == ["r1", "r2", "r3", "r1", "r2"]
+
+
+def test_named_storage_ports_default_ssl_to_the_next_port() -> None:
+    assert parse_spec({"storage_port": 7000}).fixed_storage_ports == {"storage": 7000, "ssl_storage": 7001}
+    assert parse_spec({"storage_port": 7000, "ssl_storage_port": 7443}).fixed_storage_ports == {
+        "storage": 7000,
+        "ssl_storage": 7443,
+    }
+    assert parse_spec({}).fixed_storage_ports == {}

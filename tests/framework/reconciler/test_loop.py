@@ -262,3 +262,24 @@ async def test_a_node_runs_the_release_its_spec_names_fetched_through_version_te
     env = {v["name"]: v["value"] for v in task["command"]["environment"]["variables"]}
     config = NodeConfig.from_json(env[ENV_VAR])
     assert (config.cassandra_version, config.cassandra_lib) == ("5.0.7", "apache-cassandra-5.0.7/lib")
+
+
+async def test_storage_ports_named_in_the_spec_are_the_ones_every_node_gets() -> None:
+    store = MemoryStore()
+    store.put_config("c1", {**SPEC, "storage_port": 31500}, None)
+    rec, mesos = await subscribed(store)
+    await rec.on_event({"type": "OFFERS", "offers": {"offers": [offer(ports=[(31000, 31100)])]}})
+    await rec.cycle()
+    # The offer lacks 31500-31501: nothing launches, the offer is declined.
+    assert store.get_task("c1", "node-0") is None and mesos.named("decline")
+    await rec.on_event(
+        {"type": "OFFERS", "offers": {"offers": [offer(offer_id="o2", ports=[(31000, 31600)])]}}
+    )
+    await rec.cycle()
+    got = store.get_task("c1", "node-0")
+    assert got is not None
+    assert (got[0].ports["storage"], got[0].ports["ssl_storage"], got[0].ports["native_transport"]) == (
+        31500,
+        31501,
+        31000,
+    )

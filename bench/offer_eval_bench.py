@@ -18,7 +18,7 @@ from typing import Any
 
 from framework.mesos import resources as rs
 from framework.offers.evaluate import evaluate, plan_offers, view_offer
-from framework.offers.requirements import CASSANDRA_PORT_NAMES, NodeRequirements
+from framework.offers.requirements import CASSANDRA_PORT_NAMES, CLUSTER_WIDE_PORT_NAMES, NodeRequirements
 
 ROLE = "cassandra"
 PRINCIPAL = "cassandra"
@@ -59,6 +59,8 @@ def make_nodes(clusters: int, per_cluster: int, pinned: bool) -> list[NodeRequir
                     resource_id=f"r{i}",
                     persistence_id=f"c{c}-node-{n}",
                     agent_id=f"master-S{i}" if pinned else None,
+                    # As the reconciler asks: the storage ports are shared by the cluster's nodes.
+                    shared_port_names=() if pinned else CLUSTER_WIDE_PORT_NAMES,
                 )
             )
     return nodes

@@ -248,10 +248,10 @@ def _agent_dir(sandbox: Path) -> Path:
     return Path(*parts[: i + 2])
 
 
-def test_a_node_whose_agent_was_stopped_is_replaced_on_another_agent(ops: OpsCluster) -> None:
+def test_a_seed_whose_agent_was_stopped_is_replaced_on_another_agent(ops: OpsCluster) -> None:
     stack = ops.stack
     assert stack.mesos is not None
-    victim = "node-2"
+    victim = "node-1"  # a seed (seeds: 2), the harder case: it must not list itself while replacing
     old = nodes(stack, ops.name)[victim]
     sandbox = sandbox_of(stack, old["task_id"])
     # The machine dies: its agent stops, and everything it ran (sidecar, Cassandra) dies with it.
@@ -270,6 +270,10 @@ def test_a_node_whose_agent_was_stopped_is_replaced_on_another_agent(ops: OpsClu
     ring = nodetool_status(sandbox_of(stack, new["task_id"]))
     assert [m.code for m in ring] == ["UN"] * 4, ring
     assert old["hostname"] not in {m.address.rsplit(":", 1)[0] for m in ring}, ring
+    # Replaced, it is a seed again, at its new address.
+    seeds = api_json(stack, f"/v1/clusters/{ops.name}/seeds?node={victim}")
+    assert seeds["isSeed"] is True
+    assert f"{new['hostname']}:{new['ports']['storage']}" in seeds["seeds"], seeds
     assert read_rows(ops.session) == expected_rows()
 
 

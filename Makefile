@@ -17,12 +17,12 @@ PYTEST_ARGS ?=
 
 export CM_CACHE CASSANDRA_LIB ZOOKEEPER_LIB CASSANDRA_PREVIOUS_VERSION
 
-.PHONY: up test deps venv jars jars-previous lint clean-venv
+.PHONY: up test deps venv jars jars-previous web-deps lint clean-venv
 
 up: deps
 	$(VENV)/bin/cassandra-mesos up
 
-test: deps jars-previous
+test: deps jars-previous web-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 deps: venv jars
@@ -44,6 +44,13 @@ jars:
 jars-previous:
 	tools/jars/fetch.sh tools/jars/cassandra/pom.xml $(CASSANDRA_PREVIOUS_LIB) \
 	  -Dcassandra.version=$(CASSANDRA_PREVIOUS_VERSION)
+
+# jsdom, to drive the web page in tests (tests/web); reinstalled when the lock file changes.
+web-deps: tests/web/node_modules/.installed
+
+tests/web/node_modules/.installed: tests/web/package-lock.json
+	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -4,11 +4,14 @@ service does, from health the test sets)."""
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -156,3 +159,26 @@ def client(view: StoreView) -> Iterator[TestClient]:
 def secured(view: StoreView) -> Iterator[TestClient]:
     with TestClient(create_app(view, token=TOKEN, sidecar_status=fake_sidecar, read_cache_s=0)) as c:
         yield c
+
+
+@pytest.fixture
+def api_url(view: StoreView) -> Iterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(view, token=TOKEN, sidecar_status=fake_sidecar), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            assert thread.is_alive(), "uvicorn exited"
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()

@@ -6,38 +6,11 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
-import pytest
-import uvicorn
 from typer.testing import CliRunner, Result
 
-from api.app import create_app
 from cassandra_mesos.cli import app as cli
-from tests.api.conftest import TOKEN, StoreView, fake_sidecar, launch
-
-
-@pytest.fixture
-def api_url(view: StoreView) -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(view, token=TOKEN, sidecar_status=fake_sidecar), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            assert thread.is_alive(), "uvicorn exited"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
+from tests.api.conftest import TOKEN, StoreView, launch
 
 
 def run(api_url: str, *args: str, token: str | None = TOKEN) -> Result:

@@ -49,8 +49,9 @@ class JobRunner:
     def start(self, job: Job) -> tuple[JobStatus, bool]:
         """(its status, whether it was started now). Conflict if another job runs or none may."""
         known = self._jobs.get(job.id)
-        if known is not None:
-            return known, False
+        if known is not None and known.state != JOB_STOPPED:
+            return known, False  # running or ended: the same job is not run twice
+        # A stopped job runs again when asked again (its block still wants it done).
         busy = self.running()
         if busy is not None:
             raise Conflict(f"job {busy.id} ({busy.kind}) is running on this node; stop it or wait")

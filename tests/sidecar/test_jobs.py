@@ -109,6 +109,10 @@ async def test_one_job_at_a_time_and_stop_kills_the_client_and_stops_cassandras_
     assert stopped is not None and stopped.state == "STOPPED"
     assert script.cancelled == 1
     assert script.calls[-1] == ["stop", "--", "CLEANUP"]
+    # Asked again, a stopped job runs again (its block still wants it); a finished one would not.
+    again, started = jobs.start(Job("c-1", "cleanup"))
+    assert started and again.state == "RUNNING"
+    await jobs.stop("c-1")
     # Now another job may run.
     _, started = jobs.start(Job("r-1", "repair"))
     assert started

@@ -115,10 +115,11 @@ def build_cluster_plans(
     if deploy.PLAN in plans:
         offers, _ = intents_of(stored, maintenance.CLEANUP_OFFERS)
         offered = offers.parameters.get(maintenance.OFFERED_FOR)
+        current = (requests[CLEANUP][0], plans[CLEANUP]) if CLEANUP in requests else None
         offer = maintenance.cleanup_offer(
             state,
             plans[deploy.PLAN],
-            plans.get(CLEANUP),
+            current,
             frozenset(offered) if isinstance(offered, list) else frozenset(),
         )
         if offer is not None:

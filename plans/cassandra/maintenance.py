@@ -153,8 +153,23 @@ def scale_out_joiners(state: ClusterState) -> list[str]:
     return sorted(out, key=node_index)
 
 
+def _cleanup_pending(cleanup: tuple[MaintenanceRequest, Plan] | None) -> bool:
+    """A stored cleanup that must not be replaced: not ended, and either asked for by an operator
+    or already begun. An untouched offer may be replaced by a wider one."""
+    if cleanup is None:
+        return False
+    request, plan = cleanup
+    if plan_status(plan) in (Status.COMPLETE, Status.ERROR):
+        return False
+    begun = bool(request.results) or any(b.status in IN_PROGRESS for p in plan.phases for b in p.blocks)
+    return begun or request.reason != REASON_SCALE_OUT
+
+
 def cleanup_offer(
-    state: ClusterState, deploy: Plan, cleanup_plan: Plan | None, offered: frozenset[str]
+    state: ClusterState,
+    deploy: Plan,
+    cleanup: tuple[MaintenanceRequest, Plan] | None,
+    offered: frozenset[str],
 ) -> OfferCleanup | None:
     """The cleanup to offer now after a scale-out, or None. The request's time is stamped by the
     reconciler when it stores it (this stays a pure function of its inputs)."""
@@ -162,10 +177,8 @@ def cleanup_offer(
     new = [n for n in joiners if n not in offered]
     if not new or plan_status(deploy) is not Status.COMPLETE:
         return None
-    if cleanup_plan is not None and any(
-        b.status in IN_PROGRESS for p in cleanup_plan.phases for b in p.blocks
-    ):
-        return None  # a cleanup is running: offer the next one after it
+    if _cleanup_pending(cleanup):
+        return None  # a cleanup is under way or asked for: offer the next one after it
     newest = new[-1]
     nodes = tuple(sorted((n for n in state.records if is_node_name(n) and n != newest), key=node_index))
     if not nodes:

@@ -163,3 +163,19 @@ def test_start_bodies_accept_star_and_comma_separated_strings() -> None:
     again = MaintenanceRequest.from_json(r.to_json())
     assert again == r
     assert PlanIntents.from_json(r.to_intents().to_json()).parameters == r.to_json()
+
+
+def test_an_operators_cleanup_is_never_replaced_by_an_offer_but_an_untouched_offer_is() -> None:
+    spec = parse_spec({"nodes": 4})
+    recs, health = ready_records(spec, 3, genesis=3)
+    recs.append(record("node-3", config=spec, bootstrap=True))
+    state = cluster_state(spec, recs, {**health, "node-3": READY})
+    operators = MaintenanceRequest("cleanup", "op", ("node-0",), 1.0)
+    asked = (operators, build_maintenance_plan(state, operators.to_intents()))
+    assert cleanup_offer(state, _deploy(Status.COMPLETE), asked, frozenset()) is None
+    untouched = replace(operators, reason="scale-out")
+    offer_only = (untouched, build_maintenance_plan(state, untouched.to_intents(interrupted=True)))
+    assert cleanup_offer(state, _deploy(Status.COMPLETE), offer_only, frozenset()) is not None
+    done = operators.with_result("node-0", NodeResult("SUCCEEDED", 1))
+    finished = (done, build_maintenance_plan(state, done.to_intents()))
+    assert cleanup_offer(state, _deploy(Status.COMPLETE), finished, frozenset()) is not None

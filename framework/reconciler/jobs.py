@@ -87,9 +87,22 @@ def record_result(store: Store, cluster: str, act: RecordJobResult) -> bool:
 
 def store_cleanup_offer(store: Store, cluster: str, act: OfferCleanup, now: float) -> None:
     """The cleanup request first, then the memory that it was offered: a crash in between offers
-    the same cleanup again, never loses it."""
+    the same cleanup again, never loses it. Compare-and-set: a cleanup an operator started since
+    the plans were built is kept (the offer comes again once it ends)."""
     request = replace(act.request, requested_at=now)
-    store.put_intent(cluster, request.plan, request.to_intents(interrupted=act.interrupted).to_json())
+    where = f"intents of plan {request.plan} of {cluster}"
+
+    def change(doc: JsonObject | None) -> JsonObject | None:
+        if doc is not None:
+            intents = PlanIntents.from_json(doc, where)
+            current = MaintenanceRequest.from_json(intents.parameters, where)
+            if not current.replaceable_by_offer(still_offered=intents.interrupted):
+                return None
+        return request.to_intents(interrupted=act.interrupted).to_json()
+
+    if update_intent(store, cluster, request.plan, change) is None:
+        log.info("cluster %s: a cleanup is under way; the one after the scale-out is offered later", cluster)
+        return
     memory = PlanIntents(CLEANUP_OFFERS, parameters={OFFERED_FOR: list(act.offered_for)})
     store.put_intent(cluster, CLEANUP_OFFERS, memory.to_json())
     how = (

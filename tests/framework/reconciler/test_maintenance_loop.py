@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,30 @@ async def test_a_cleanup_runs_node_by_node_and_a_stop_stops_the_running_job(
     await poll(rec, store)
     await poll(rec, store)
     assert ("node-1", ["stop", "--", "CLEANUP"]) in sidecars.calls
+
+
+def test_a_cleanup_offer_never_overwrites_a_cleanup_an_operator_started_meanwhile() -> None:
+    from framework.reconciler.jobs import store_cleanup_offer
+    from plans.actions import OfferCleanup
+
+    store = MemoryStore()
+    store.put_config("c1", {"nodes": 4}, None)
+    operators = MaintenanceRequest("cleanup", "op", ("node-0",), 1.0)
+    store.put_intent("c1", "cleanup", operators.to_intents().to_json())
+    offer = OfferCleanup(
+        MaintenanceRequest(
+            "cleanup", "after-node-3", ("node-0", "node-1", "node-2"), 0.0, reason="scale-out"
+        ),
+        interrupted=True,
+        offered_for=("node-3",),
+    )
+    store_cleanup_offer(store, "c1", offer, 5.0)
+    intents = store.get_intents("c1")
+    assert intents["cleanup"]["parameters"]["op_id"] == "op" and "cleanup-offers" not in intents
+    # An earlier offer nothing has begun of is replaced by the wider one.
+    earlier = replace(offer.request, op_id="after-node-2", nodes=("node-0", "node-1"))
+    store.put_intent("c1", "cleanup", earlier.to_intents(interrupted=True).to_json())
+    store_cleanup_offer(store, "c1", offer, 6.0)
+    intents = store.get_intents("c1")
+    assert intents["cleanup"]["parameters"]["op_id"] == "after-node-3" and intents["cleanup"]["interrupted"]
+    assert intents["cleanup-offers"]["parameters"]["offered_for"] == ["node-3"]

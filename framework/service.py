@@ -72,6 +72,7 @@ def reconciler_settings(config: SchedulerConfig) -> ReconcilerSettings:
         kill_retry_s=t.kill_retry_s,
         max_nodes_per_agent=config.max_nodes_per_agent,
         rack_attribute=config.rack_attribute,
+        peer_token=config.api.token,
     )
 
 
@@ -145,7 +146,8 @@ class SchedulerService:
         )
         term = self._term
         reconciled = term is not None and term.reconciler.reconciled
-        built = build_cluster_plans(stored, self.node_health(cluster), reconciled)
+        synced = term.reconciler.synced_peers(cluster) if term is not None else frozenset()
+        built = build_cluster_plans(stored, self.node_health(cluster), reconciled, synced)
         return dict(built.plans) if built is not None else {}
 
     # ---- composition ----------------------------------------------------------------------------

@@ -59,7 +59,10 @@ def intents_of(stored: StoredCluster, plan: str) -> tuple[PlanIntents, str | Non
 
 
 def build_cluster_plans(
-    stored: StoredCluster, health: Mapping[str, NodeHealth], reconciled: bool
+    stored: StoredCluster,
+    health: Mapping[str, NodeHealth],
+    reconciled: bool,
+    synced_peers: frozenset[str] = frozenset(),
 ) -> ClusterPlans | None:
     """All plans of one cluster, or None when it has no (valid) target config to deploy."""
     if stored.target is None:
@@ -82,6 +85,7 @@ def build_cluster_plans(
         records=dict(stored.tasks),
         health=dict(health),
         reconciled=reconciled,
+        synced_peers=synced_peers,
         errors=errors,
     )
     plans: dict[str, Plan]
@@ -128,12 +132,17 @@ def build_cluster_plans(
 
 
 def build_all_plans(
-    snapshot: StoreSnapshot, health: Mapping[str, Mapping[str, NodeHealth]], reconciled: bool
+    snapshot: StoreSnapshot,
+    health: Mapping[str, Mapping[str, NodeHealth]],
+    reconciled: bool,
+    synced_peers: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, ClusterPlans]:
-    """Every cluster's plans from one snapshot; clusters without a (valid) target are left out."""
+    """Every cluster's plans from one snapshot; clusters without a (valid) target are left out.
+    ``synced_peers``: per cluster, the peer URLs a datacenter exchange succeeded with."""
     out = {}
+    synced = synced_peers or {}
     for name, stored in snapshot.clusters.items():
-        built = build_cluster_plans(stored, health.get(name, {}), reconciled)
+        built = build_cluster_plans(stored, health.get(name, {}), reconciled, synced.get(name, frozenset()))
         if built is not None:
             out[name] = built
     return out

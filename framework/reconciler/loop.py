@@ -30,6 +30,13 @@ from framework.offers.evaluate import Fit, plan_offers, view_offer
 from framework.offers.requirements import NodeRequirements
 from framework.reconciler import jobs
 from framework.reconciler.cluster_plans import ClusterPlans, build_all_plans
+from framework.reconciler.datacenters import (
+    PeerDatacenter,
+    PeerExchangeFailed,
+    PeerSchedule,
+    datacenter_url,
+    exchange,
+)
 from framework.reconciler.health import PROBE_CONCURRENCY, carry_mode, probe_all, targets
 from framework.reconciler.launch import NodeCommand, build_launch, cluster_wide_ports, requirements
 from framework.reconciler.offers import (
@@ -57,6 +64,8 @@ from plans.actions import (
     StopJob,
     SyncDatacenter,
 )
+from plans.cassandra import uninstall
+from plans.cassandra.seeds import local_seeds, replacing_nodes
 from plans.coordinator import next_work
 
 log = logging.getLogger(__name__)
@@ -114,6 +123,8 @@ class ReconcilerSettings:
     # Agent attribute naming the rack (else the fault domain's zone).
     rack_attribute: str = "rack"
     max_nodes_per_agent: int = 1
+    # Bearer token for the peer datacenters' APIs (instances of one cluster share the API token).
+    peer_token: str | None = None
 
 
 class Reconciler:
@@ -156,6 +167,7 @@ class Reconciler:
         self._kills: dict[str, float] = {}
         # "start|stop/<task id>/<job id>" -> when its sidecar was last asked to start or stop it.
         self._job_calls: dict[str, float] = {}
+        self._peers = PeerSchedule.empty()
         self.cycles = 0
         self.launched: list[str] = []
 
@@ -182,6 +194,10 @@ class Reconciler:
 
     def health(self, cluster: str) -> Mapping[str, NodeHealth]:
         return dict(self._health.get(cluster, {}))
+
+    def synced_peers(self, cluster: str) -> frozenset[str]:
+        """Peer URLs a datacenter exchange of ``cluster`` succeeded with in this term."""
+        return self._peers.synced_peers().get(cluster, frozenset())
 
     def wake(self) -> None:
         """Ask for a cycle soon; safe from any thread."""
@@ -310,7 +326,12 @@ class Reconciler:
 
         # Pure but CPU-heavy with many nodes: off the event loop, so events keep flowing meanwhile.
         self._plans = await asyncio.get_running_loop().run_in_executor(
-            self._plan_thread, build_all_plans, snapshot, dict(self._health), self._reconciled
+            self._plan_thread,
+            build_all_plans,
+            snapshot,
+            dict(self._health),
+            self._reconciled,
+            self._peers.synced_peers(),
         )
 
         launches: list[tuple[ClusterPlans, LaunchNode]] = []
@@ -336,9 +357,7 @@ class Reconciler:
                 elif isinstance(act, DeleteIntent):
                     finished.append((cp, act))
                 elif isinstance(act, SyncDatacenter):
-                    log.debug(
-                        "cluster %s: datacenter exchange with %s not performed here", cp.cluster, act.url
-                    )
+                    pass  # every peer of every cluster is exchanged with when due (_sync_peers)
         if not self._reconciled:
             # Offers stay held: they are used once every known task has answered.
             return
@@ -351,6 +370,7 @@ class Reconciler:
             await self._in_store_thread(self._store.delete_intent, cp.cluster, done.plan)
         if maintenance:
             await self._maintenance(maintenance)
+        await self._sync_peers(now)
         for cp in forgets:
             log.info("cluster %s: uninstalled, deleting it from the store", cp.cluster)
             await self._in_store_thread(self._store.delete_cluster, cp.cluster)
@@ -395,6 +415,49 @@ class Reconciler:
                         self._health_due.set()
         # Forget old call times (tasks and jobs come and go).
         self._job_calls = {k: t for k, t in self._job_calls.items() if now - t < 10 * JOB_CALL_RETRY_S}
+
+    # ---- peer datacenters ---------------------------------------------------------------------
+
+    async def _sync_peers(self, now: float) -> None:
+        work: list[tuple[str, str, PeerDatacenter]] = []
+        for cp in self._plans.values():
+            if uninstall.PLAN in cp.plans:
+                continue
+            due = self._peers.due(cp.cluster, cp.spec.peers, now)
+            if due:
+                records = cp.state.records
+                seeds = local_seeds(cp.spec, records, replacing_nodes(records, cp.state.health))
+                ours = PeerDatacenter(
+                    cp.spec.data_center, datacenter_url(self.command.scheduler_url, cp.cluster), tuple(seeds)
+                )
+                work.extend((cp.cluster, peer, ours) for peer in due)
+        if not work:
+            return
+        async with httpx.AsyncClient() as client:
+            results = await asyncio.gather(
+                *(exchange(client, c, peer, ours, self._settings.peer_token) for c, peer, ours in work),
+                return_exceptions=True,
+            )
+        for (cluster, peer, _), result in zip(work, results, strict=True):
+            if isinstance(result, PeerDatacenter):
+                try:
+                    await self._in_store_thread(
+                        self._store.put_peer, cluster, result.data_center, result.to_json()
+                    )
+                except CassandraMesosError as exc:
+                    log.warning("cluster %s: storing peer %s failed: %s", cluster, peer, exc)
+                    self._peers.failed(cluster, peer, now)
+                    continue
+                if cluster not in self._peers.synced or peer not in self._peers.synced[cluster]:
+                    log.info("cluster %s: exchanged seeds with %s (%s)", cluster, peer, result.data_center)
+                self._peers.succeeded(cluster, peer, now)
+            elif isinstance(result, PeerExchangeFailed):
+                wait = self._peers.failed(cluster, peer, now)
+                log.warning(
+                    "cluster %s: datacenter exchange failed (next try in %.0f s): %s", cluster, wait, result
+                )
+            elif isinstance(result, BaseException):
+                raise result
 
     # ---- reconciliation -----------------------------------------------------------------------
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from api.queries import local_seeds, replacing_nodes
 from model.cluster import parse_spec
 from model.node import NodeHealth
 from model.records import EXTRA_HOSTNAME, EXTRA_PORTS, TaskRecord
+from plans.cassandra.seeds import local_seeds, replacing_nodes
 
 SPEC = parse_spec({"nodes": 3, "seeds": 2})
 

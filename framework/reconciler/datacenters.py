@@ -5,7 +5,8 @@ API base URLs. An exchange PUTs this datacenter's ``{"data_center", "url", "seed
 peer's ``/v1/clusters/<c>/datacenter`` (the peer stores it and serves those seeds to its nodes)
 and GETs the peer's own, which is stored here for this instance's seeds endpoint. The reconciler
 exchanges with every peer when due: at once, then every ``PEER_REFRESH_S`` (seeds change as
-nodes are replaced), and after a failure with a growing backoff, never in a busy loop.
+nodes are replaced; every ``PEER_RETRY_EMPTY_S`` while either side has no seed yet), and after a
+failure with a growing backoff, never in a busy loop.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from model.errors import CassandraMesosError
 log = logging.getLogger(__name__)
 
 PEER_REFRESH_S = 60.0
+# While either side has no seed yet (its nodes are still being placed), exchange again soon.
+PEER_RETRY_EMPTY_S = 5.0
 BACKOFF_MIN_S = 2.0
 BACKOFF_MAX_S = 60.0
 EXCHANGE_TIMEOUT_S = 5.0
@@ -111,10 +114,11 @@ class PeerSchedule:
     def due(self, cluster: str, peers: Sequence[str], now: float) -> list[str]:
         return [p for p in peers if now >= self.next_try.get((cluster, p), 0.0)]
 
-    def succeeded(self, cluster: str, peer: str, now: float) -> None:
+    def succeeded(self, cluster: str, peer: str, now: float, seeds_known: bool = True) -> None:
+        """``seeds_known``: both sides had seeds; if not, the next exchange comes soon."""
         self.synced.setdefault(cluster, set()).add(peer)
         self.backoff.pop((cluster, peer), None)
-        self.next_try[(cluster, peer)] = now + PEER_REFRESH_S
+        self.next_try[(cluster, peer)] = now + (PEER_REFRESH_S if seeds_known else PEER_RETRY_EMPTY_S)
 
     def failed(self, cluster: str, peer: str, now: float) -> float:
         wait = min(BACKOFF_MAX_S, max(BACKOFF_MIN_S, 2 * self.backoff.get((cluster, peer), 0.0)))

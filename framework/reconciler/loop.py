@@ -438,7 +438,7 @@ class Reconciler:
                 *(exchange(client, c, peer, ours, self._settings.peer_token) for c, peer, ours in work),
                 return_exceptions=True,
             )
-        for (cluster, peer, _), result in zip(work, results, strict=True):
+        for (cluster, peer, ours), result in zip(work, results, strict=True):
             if isinstance(result, PeerDatacenter):
                 try:
                     await self._in_store_thread(
@@ -450,7 +450,7 @@ class Reconciler:
                     continue
                 if cluster not in self._peers.synced or peer not in self._peers.synced[cluster]:
                     log.info("cluster %s: exchanged seeds with %s (%s)", cluster, peer, result.data_center)
-                self._peers.succeeded(cluster, peer, now)
+                self._peers.succeeded(cluster, peer, now, bool(ours.seeds and result.seeds))
             elif isinstance(result, PeerExchangeFailed):
                 wait = self._peers.failed(cluster, peer, now)
                 log.warning(

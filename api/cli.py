@@ -1,4 +1,5 @@
-"""The command-line client of the REST API: ``cassandra-mesos cluster|plan|node|cleanup|repair|connection``.
+"""The command-line client of the REST API: ``cassandra-mesos cluster|plan|node|cleanup|repair|
+backup|restore|connection``.
 
 It only talks HTTP to the API (``--api``, default $CM_API or http://127.0.0.1:9000; ``--token`` or
 $CM_TOKEN). Exit codes: 0 done; 2 the request was refused (bad input, unknown name, conflict: any
@@ -539,15 +540,69 @@ def _maintenance_app(kind: str, what: str) -> typer.Typer:
 
     start.__doc__ = f"Start a {kind} of CLUSTER; --wait follows the plan {kind}."
 
-    @app.command("stop")
+    _stop_command(app, kind)
+    return app
+
+
+LocationOpt = Annotated[
+    str, typer.Option("--location", help="file:///dir: a directory every agent mounts at the same path")
+]
+backup_app = typer.Typer(
+    no_args_is_help=True, help="Back up every node's tables to a shared directory (plan backup)."
+)
+restore_app = typer.Typer(no_args_is_help=True, help="Restore a backup into the same nodes (plan restore).")
+
+
+@backup_app.command("start")
+def backup_start(
+    cluster: str,
+    name: Annotated[str, typer.Argument(help="the backup's name")],
+    location: LocationOpt,
+    key_spaces: KeyspacesOpt = None,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 86400.0,
+    api: ApiOpt = DEFAULT_API,
+    token: TokenOpt = None,
+) -> None:
+    """Back up CLUSTER as NAME under --location; --wait follows the plan backup."""
+    body: dict[str, Any] = {"backup_name": name, "external_location": location}
+    if key_spaces is not None:
+        body["key_spaces"] = key_spaces
+    with _session(api, token) as client:
+        out.print(client.put(f"/v1/clusters/{cluster}/backup/start", body)["message"])
+        if wait:
+            raise typer.Exit(wait_for_plan(client, cluster, "backup", timeout))
+
+
+@restore_app.command("start")
+def restore_start(
+    cluster: str,
+    name: Annotated[str, typer.Argument(help="the backup's name")],
+    location: LocationOpt,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 86400.0,
+    api: ApiOpt = DEFAULT_API,
+    token: TokenOpt = None,
+) -> None:
+    """Restore backup NAME from --location into CLUSTER's tables; --wait follows the plan restore."""
+    body = {"backup_name": name, "external_location": location}
+    with _session(api, token) as client:
+        out.print(client.put(f"/v1/clusters/{cluster}/restore/start", body)["message"])
+        if wait:
+            raise typer.Exit(wait_for_plan(client, cluster, "restore", timeout))
+
+
+def _stop_command(app: typer.Typer, kind: str) -> None:
     def stop(cluster: str, api: ApiOpt = DEFAULT_API, token: TokenOpt = None) -> None:
         with _session(api, token) as client:
             out.print(client.put(f"/v1/clusters/{cluster}/{kind}/stop")["message"])
 
-    stop.__doc__ = (
-        f"Stop the {kind} of CLUSTER: its plan goes, the nodetool work running on nodes is stopped."
-    )
-    return app
+    stop.__doc__ = f"Stop the {kind} of CLUSTER: its plan goes, the work running on nodes is stopped."
+    app.command("stop")(stop)
+
+
+_stop_command(backup_app, "backup")
+_stop_command(restore_app, "restore")
 
 
 def connection(
@@ -580,4 +635,6 @@ def register(app: typer.Typer) -> None:
         _maintenance_app("repair", "Anti-entropy repair: full, primary range (nodetool repair -full -pr)."),
         name="repair",
     )
+    app.add_typer(backup_app, name="backup")
+    app.add_typer(restore_app, name="restore")
     app.command("connection")(connection)

@@ -21,7 +21,7 @@ from framework.views import SchedulerView
 from model.cluster import ClusterSpec, Violation, check_update, parse_spec, validate_cluster_name
 from model.errors import Conflict, InvalidInput, NotFound
 from model.intents import PlanIntents
-from model.maintenance import parse_start_body
+from model.maintenance import BACKUP_KINDS, parse_backup_body, parse_start_body
 from model.node import node_index
 from model.operations import UNINSTALL, NodeReplace, Uninstall, replace_plan_name
 from plans import verbs
@@ -213,7 +213,8 @@ class Commands:
         queries.require_target(store, cluster)
         self._refuse_if_uninstalling(cluster, f"start a {kind}")
         launched = sorted(store.get_tasks(cluster), key=node_index)
-        request = parse_start_body(body, kind, launched, uuid.uuid4().hex[:12], self._clock())
+        parse = parse_backup_body if kind in BACKUP_KINDS else parse_start_body
+        request = parse(body, kind, launched, uuid.uuid4().hex[:12], self._clock())
         stored = store.get_intent(cluster, kind)
         current = self._view.plans(cluster).get(kind)
         if current is not None and _in_progress(current):

@@ -162,3 +162,26 @@ class MaintenanceStart(BaseModel):
     column_families: list[str] | str | None = Field(
         default=None, description="tables of the one keyspace in key_spaces (default: all)"
     )
+
+
+class BackupStart(BaseModel):
+    """Body of ``PUT /v1/clusters/{c}/backup/start`` (dcos-cassandra-service's names)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backup_name: str = Field(description="a name for the backup: letters, digits, '_', '.', '-'")
+    external_location: str = Field(
+        description="file:///<dir>: a directory every agent mounts at the same path (NFS or the like)"
+    )
+    key_spaces: list[str] | str | None = Field(
+        default=None, description="keyspaces (default: every non-system keyspace); a list or 'a,b'"
+    )
+
+
+class RestoreStart(BaseModel):
+    """Body of ``PUT /v1/clusters/{c}/restore/start``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backup_name: str
+    external_location: str = Field(description="where the backup was written: file:///<dir>")

@@ -1,4 +1,5 @@
-"""Maintenance operations run by the sidecars, node by node: ``cleanup`` and ``repair``.
+"""Maintenance operations run by the sidecars, node by node: ``cleanup``, ``repair``, ``backup``
+and ``restore`` (the last two with a ``backup_name`` and a shared-directory ``location``).
 
 ``PUT /v1/clusters/{c}/{cleanup,repair}/start`` stores a ``MaintenanceRequest`` as the intents of
 the plan of the same name; the plan (``plans.cassandra.maintenance``) has one block per node, run
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from model.errors import CorruptRecord, InvalidInput
@@ -28,7 +29,12 @@ from model.node import is_node_name
 
 CLEANUP = "cleanup"
 REPAIR = "repair"
+BACKUP = "backup"
+RESTORE = "restore"
 MAINTENANCE_KINDS = (CLEANUP, REPAIR)
+BACKUP_KINDS = (BACKUP, RESTORE)
+ALL_KINDS = (*MAINTENANCE_KINDS, *BACKUP_KINDS)
+BACKUP_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 REASON_OPERATOR = "operator"
 REASON_SCALE_OUT = "scale-out"
 
@@ -54,13 +60,19 @@ class Job:
     kind: str
     key_spaces: tuple[str, ...] = ()
     column_families: tuple[str, ...] = ()
+    # backup and restore: the backup's name and the directory (every agent mounts it) holding it.
+    backup_name: str = ""
+    location: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in MAINTENANCE_KINDS:
-            raise InvalidInput(f"job kind must be one of {list(MAINTENANCE_KINDS)}, got {self.kind!r}")
+        if self.kind not in ALL_KINDS:
+            raise InvalidInput(f"job kind must be one of {list(ALL_KINDS)}, got {self.kind!r}")
         if not JOB_ID_RE.match(self.id):
             raise InvalidInput(f"job id {self.id!r}: letters, digits, '_', '.', '-' only, 1 to 128")
         _check_names(self.key_spaces, self.column_families)
+        if self.kind in BACKUP_KINDS:
+            check_backup_name(self.backup_name)
+            check_location(self.location)
 
     def nodetool_commands(self) -> list[list[str]]:
         """The nodetool invocations, in order. No keyspace: every keyspace the command covers by
@@ -72,18 +84,21 @@ class Job:
         return [[*verb, "--", ks, *self.column_families] for ks in self.key_spaces]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind,
             "key_spaces": list(self.key_spaces),
             "column_families": list(self.column_families),
         }
+        if self.kind in BACKUP_KINDS:
+            out.update(backup_name=self.backup_name, location=self.location)
+        return out
 
     @classmethod
     def from_json(cls, data: Any) -> Job:
         if not isinstance(data, Mapping):
             raise InvalidInput("a job must be a JSON object with 'id' and 'kind'")
-        unknown = set(data) - {"id", "kind", "key_spaces", "column_families"}
+        unknown = set(data) - {"id", "kind", "key_spaces", "column_families", "backup_name", "location"}
         if unknown:
             raise InvalidInput(f"unknown job fields {sorted(unknown)}")
         return cls(
@@ -91,6 +106,8 @@ class Job:
             kind=str(data.get("kind") or ""),
             key_spaces=name_list(data.get("key_spaces"), "key_spaces"),
             column_families=name_list(data.get("column_families"), "column_families"),
+            backup_name=str(data.get("backup_name") or ""),
+            location=str(data.get("location") or ""),
         )
 
 
@@ -143,6 +160,8 @@ class MaintenanceRequest:
     column_families: tuple[str, ...] = ()
     reason: str = REASON_OPERATOR
     results: Mapping[str, NodeResult] = field(default_factory=dict)
+    backup_name: str = ""
+    location: str = ""
 
     @property
     def plan(self) -> str:
@@ -150,7 +169,12 @@ class MaintenanceRequest:
 
     def job(self, node: str, attempt: int) -> Job:
         return Job(
-            f"{self.kind}-{self.op_id}-{node}-{attempt}", self.kind, self.key_spaces, self.column_families
+            f"{self.kind}-{self.op_id}-{node}-{attempt}",
+            self.kind,
+            self.key_spaces,
+            self.column_families,
+            self.backup_name,
+            self.location,
         )
 
     @property
@@ -168,16 +192,7 @@ class MaintenanceRequest:
         return job_id.startswith(f"{self.kind}-{self.op_id}-")
 
     def with_result(self, node: str, result: NodeResult) -> MaintenanceRequest:
-        return MaintenanceRequest(
-            self.kind,
-            self.op_id,
-            self.nodes,
-            self.requested_at,
-            self.key_spaces,
-            self.column_families,
-            self.reason,
-            {**self.results, node: result},
-        )
+        return replace(self, results={**self.results, node: result})
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -189,6 +204,8 @@ class MaintenanceRequest:
             "column_families": list(self.column_families),
             "reason": self.reason,
             "results": {n: r.to_json() for n, r in sorted(self.results.items())},
+            "backup_name": self.backup_name,
+            "location": self.location,
         }
 
     def to_intents(self, interrupted: bool = False) -> PlanIntents:
@@ -196,8 +213,8 @@ class MaintenanceRequest:
 
     @classmethod
     def from_json(cls, data: Any, where: str = "maintenance request") -> MaintenanceRequest:
-        if not isinstance(data, Mapping) or data.get("operation") not in MAINTENANCE_KINDS:
-            raise CorruptRecord(f"{where}: not a cleanup or repair request")
+        if not isinstance(data, Mapping) or data.get("operation") not in ALL_KINDS:
+            raise CorruptRecord(f"{where}: not a cleanup, repair, backup or restore request")
         op_id = data.get("op_id")
         if not isinstance(op_id, str) or not JOB_ID_RE.match(op_id):
             raise CorruptRecord(f"{where}: 'op_id' must be a short identifier")
@@ -232,6 +249,8 @@ class MaintenanceRequest:
             column_families=column_families,
             reason=str(data.get("reason") or REASON_OPERATOR),
             results=results,
+            backup_name=str(data.get("backup_name") or ""),
+            location=str(data.get("location") or ""),
         )
 
 
@@ -293,3 +312,56 @@ def parse_start_body(
     column_families = name_list(body.get("column_families"), "column_families")
     _check_names(key_spaces, column_families)
     return MaintenanceRequest(kind, op_id, chosen, now, key_spaces, column_families)
+
+
+def check_backup_name(name: str) -> str:
+    if not BACKUP_NAME_RE.match(name):
+        raise InvalidInput(
+            f"backup_name {name!r}: letters, digits, '_', '.', '-', 1 to 64, not starting with a dot"
+        )
+    return name
+
+
+def check_location(location: str) -> str:
+    """An absolute directory path with no '..' (a filesystem every agent mounts at that path)."""
+    if not location.startswith("/") or ".." in location.split("/") or "\x00" in location:
+        raise InvalidInput(f"location {location!r}: an absolute directory path is required")
+    return location
+
+
+def location_of(external_location: Any) -> str:
+    """``file:///backups`` or ``/backups`` -> ``/backups``; other schemes are refused by name."""
+    if not isinstance(external_location, str) or not external_location:
+        raise InvalidInput("external_location is required, e.g. file:///mnt/cassandra-backups")
+    if external_location.startswith("file://"):
+        return check_location(external_location[len("file://") :])
+    if "://" in external_location:
+        scheme = external_location.split("://", 1)[0]
+        raise InvalidInput(
+            f"external_location: {scheme}:// is not supported; use file:///<dir>, a directory every "
+            "agent mounts at the same path (e.g. NFS)"
+        )
+    return check_location(external_location)
+
+
+def parse_backup_body(
+    body: Any, kind: str, known_nodes: Sequence[str], op_id: str, now: float
+) -> MaintenanceRequest:
+    """A ``.../{backup,restore}/start`` body -> the request to store (every launched node takes
+    part: a backup is of the whole cluster, a restore gives each node its own files back)."""
+    if not isinstance(body, Mapping):
+        raise InvalidInput(
+            'the body must be a JSON object such as {"backup_name": "b1", "external_location": ...}'
+        )
+    allowed = {"backup_name", "external_location"} | ({"key_spaces"} if kind == BACKUP else set())
+    unknown = set(body) - allowed
+    if unknown:
+        raise InvalidInput(f"unknown fields {sorted(unknown)}: expected {', '.join(sorted(allowed))}")
+    name = check_backup_name(str(body.get("backup_name") or ""))
+    location = location_of(body.get("external_location"))
+    if not known_nodes:
+        raise InvalidInput(f"the cluster has no node yet to {kind}")
+    key_spaces = name_list(body.get("key_spaces"), "key_spaces")
+    return MaintenanceRequest(
+        kind, op_id, tuple(known_nodes), now, key_spaces, (), backup_name=name, location=location
+    )

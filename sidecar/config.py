@@ -150,6 +150,11 @@ class NodePaths:
         )
 
     @property
+    def data(self) -> Path:
+        """Cassandra's data_file_directories entry, on the persistent volume."""
+        return self.volume / "data"
+
+    @property
     def cassandra_yaml(self) -> Path:
         return self.conf / "cassandra.yaml"
 
@@ -222,7 +227,7 @@ def cassandra_yaml(node: NodeConfig, seeds: Seeds, paths: NodePaths) -> dict[str
             "storage_port": node.ports.storage,
             "ssl_storage_port": node.ports.ssl_storage,
             "native_transport_port": node.ports.native_transport,
-            "data_file_directories": [str(paths.volume / "data")],
+            "data_file_directories": [str(paths.data)],
             "commitlog_directory": str(paths.volume / "commitlog"),
             "hints_directory": str(paths.volume / "hints"),
             "saved_caches_directory": str(paths.volume / "saved_caches"),

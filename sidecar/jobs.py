@@ -1,4 +1,5 @@
-"""Maintenance jobs (cleanup, repair) the scheduler asks this node to run, one at a time.
+"""Maintenance jobs (cleanup, repair, backup, restore) the scheduler asks this node to run, one
+at a time.
 
 A job is a sequence of nodetool commands (``model.maintenance.Job.nodetool_commands``), each of
 which blocks until Cassandra finishes the work. Starting a job id twice is harmless (the
@@ -19,7 +20,19 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from model.errors import Conflict
-from model.maintenance import CLEANUP, JOB_FAILED, JOB_RUNNING, JOB_STOPPED, JOB_SUCCEEDED, Job, JobStatus
+from model.maintenance import (
+    BACKUP,
+    BACKUP_KINDS,
+    CLEANUP,
+    JOB_FAILED,
+    JOB_RUNNING,
+    JOB_STOPPED,
+    JOB_SUCCEEDED,
+    RESTORE,
+    Job,
+    JobStatus,
+)
+from sidecar.backups import BackupError, Backups
 from sidecar.nodetool import Nodetool, NodetoolError
 
 log = logging.getLogger(__name__)
@@ -30,10 +43,17 @@ COMPACTION_TYPE = {CLEANUP: "CLEANUP", "repair": "VALIDATION"}
 
 
 class JobRunner:
-    def __init__(self, nodetool: Nodetool, can_run: Callable[[], str | None] = lambda: None) -> None:
-        """``can_run`` returns why no job may start now (Cassandra not running), or None."""
+    def __init__(
+        self,
+        nodetool: Nodetool,
+        can_run: Callable[[], str | None] = lambda: None,
+        backups: Backups | None = None,
+    ) -> None:
+        """``can_run`` returns why no job may start now (Cassandra not running), or None;
+        ``backups`` runs backup and restore jobs (None: they are refused)."""
         self._nodetool = nodetool
         self._can_run = can_run
+        self._backups = backups
         self._jobs: OrderedDict[str, JobStatus] = OrderedDict()
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -58,6 +78,8 @@ class JobRunner:
         why = self._can_run()
         if why is not None:
             raise Conflict(f"cannot start {job.kind} now: {why}")
+        if job.kind in BACKUP_KINDS and self._backups is None:
+            raise Conflict(f"this sidecar cannot run {job.kind} jobs")
         status = JobStatus(job.id, job.kind, JOB_RUNNING, "started")
         self._remember(status)
         self._tasks[job.id] = asyncio.create_task(self._run(job), name=f"job-{job.id}")
@@ -75,8 +97,12 @@ class JobRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         try:
-            await self._nodetool.run("stop", "--", COMPACTION_TYPE[status.kind], timeout=60)
-            message = f"stopped by the scheduler; Cassandra's {COMPACTION_TYPE[status.kind]} work stopped"
+            compaction = COMPACTION_TYPE.get(status.kind)
+            if compaction is not None:
+                await self._nodetool.run("stop", "--", compaction, timeout=60)
+                message = f"stopped by the scheduler; Cassandra's {compaction} work stopped"
+            else:
+                message = "stopped by the scheduler"
         except NodetoolError as exc:
             message = f"stopped by the scheduler; stopping Cassandra's work failed: {exc}"
         stopped = JobStatus(status.id, status.kind, JOB_STOPPED, message)
@@ -89,23 +115,35 @@ class JobRunner:
             await self.stop(job_id)
 
     async def _run(self, job: Job) -> None:
+        step = ["starting"]
+
+        def progress(text: str) -> None:
+            step[0] = text
+            self._remember(JobStatus(job.id, job.kind, JOB_RUNNING, text))
+
+        try:
+            if job.kind == BACKUP and self._backups is not None:
+                done = await self._backups.backup(job, progress)
+            elif job.kind == RESTORE and self._backups is not None:
+                done = await self._backups.restore(job, progress)
+            else:
+                done = await self._nodetool_steps(job, progress)
+        except (NodetoolError, BackupError, OSError) as exc:
+            self._remember(JobStatus(job.id, job.kind, JOB_FAILED, f"{step[0]} failed: {exc}"))
+            self._tasks.pop(job.id, None)
+            log.warning("job %s failed: %s", job.id, exc)
+            return
+        self._remember(JobStatus(job.id, job.kind, JOB_SUCCEEDED, done))
+        self._tasks.pop(job.id, None)
+        log.info("job %s succeeded: %s", job.id, done)
+
+    async def _nodetool_steps(self, job: Job, progress: Callable[[str], None]) -> str:
         commands = job.nodetool_commands()
         for i, args in enumerate(commands, 1):
-            progress = f"step {i}/{len(commands)}: nodetool {' '.join(args)}"
-            self._remember(JobStatus(job.id, job.kind, JOB_RUNNING, progress))
-            try:
-                # No timeout: a repair of a large keyspace takes hours; stop() cancels it.
-                await self._nodetool.run(*args, timeout=float("inf"))
-            except NodetoolError as exc:
-                self._remember(JobStatus(job.id, job.kind, JOB_FAILED, f"{progress} failed: {exc}"))
-                self._tasks.pop(job.id, None)
-                log.warning("job %s failed: %s", job.id, exc)
-                return
-        self._remember(
-            JobStatus(job.id, job.kind, JOB_SUCCEEDED, f"{len(commands)} nodetool command(s) done")
-        )
-        self._tasks.pop(job.id, None)
-        log.info("job %s succeeded", job.id)
+            progress(f"step {i}/{len(commands)}: nodetool {' '.join(args)}")
+            # No timeout: a repair of a large keyspace takes hours; stop() cancels it.
+            await self._nodetool.run(*args, timeout=float("inf"))
+        return f"{len(commands)} nodetool command(s) done"
 
     def _remember(self, status: JobStatus) -> None:
         self._jobs[status.id] = status

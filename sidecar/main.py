@@ -21,6 +21,7 @@ import httpx
 
 from model.errors import InvalidInput
 from model.node_config import NodeConfig
+from sidecar.backups import Backups
 from sidecar.cassandra_process import CassandraProcess, task_exit_code
 from sidecar.config import NodePaths, Seeds, dump_yaml, jvm_command, render
 from sidecar.config import cassandra_yaml as yaml_of
@@ -50,7 +51,11 @@ class Sidecar:
             process_pid=lambda: self.process.pid,
             probe=CqlProbe(node.listen_address, node.ports.native_transport),
             status=StatusSource(node, self.nodetool),
-            jobs=JobRunner(self.nodetool, self._why_no_jobs),
+            jobs=JobRunner(
+                self.nodetool,
+                self._why_no_jobs,
+                Backups(self.nodetool, node.node, paths.data, paths.volume / "restore-staging"),
+            ),
         )
         self.applied_seeds: Seeds | None = None
 

@@ -1,4 +1,5 @@
-"""Maintenance operations of a cluster: cleanup and repair, run node by node by the sidecars."""
+"""Maintenance operations of a cluster: cleanup, repair, backup and restore, run node by node by
+the sidecars."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 
 from api.context import AppContext
-from api.schemas import Accepted, ErrorBody, MaintenanceStart
+from api.schemas import Accepted, BackupStart, ErrorBody, MaintenanceStart, RestoreStart
 
 
 def build(ctx: AppContext) -> APIRouter:
@@ -21,6 +22,34 @@ def build(ctx: AppContext) -> APIRouter:
         422: {"model": ErrorBody, "description": "malformed body"},
         503: {"model": ErrorBody, "description": "state store unavailable"},
     }
+
+    # Declared before /{operation}/start, which would otherwise take these paths and refuse them.
+    @router.put(
+        "/backup/start",
+        status_code=202,
+        response_model=Accepted,
+        responses=errors,
+        dependencies=[ctx.guard],
+        summary="Back up every node's tables to a shared directory: plan backup, one node at a time",
+        description="Each node snapshots its tables (nodetool snapshot), copies them to "
+        "<location>/<backup_name>/<node>/ and clears the snapshot. Only file:// locations: a directory "
+        "every agent mounts at the same path.",
+    )
+    def start_backup(cluster: str, body: BackupStart) -> dict[str, Any]:
+        return {"message": ctx.commands.start_maintenance(cluster, "backup", body.model_dump()).message}
+
+    @router.put(
+        "/restore/start",
+        status_code=202,
+        response_model=Accepted,
+        responses=errors,
+        dependencies=[ctx.guard],
+        summary="Restore a backup: each node imports the files it backed up (nodetool import)",
+        description="The tables must exist (their CREATE statements are in the backup's schema.cql "
+        "files) and the cluster must have the same nodes as when it was backed up.",
+    )
+    def start_restore(cluster: str, body: RestoreStart) -> dict[str, Any]:
+        return {"message": ctx.commands.start_maintenance(cluster, "restore", body.model_dump()).message}
 
     @router.put(
         "/{operation}/start",
@@ -43,9 +72,9 @@ def build(ctx: AppContext) -> APIRouter:
         response_model=Accepted,
         responses=errors,
         dependencies=[ctx.guard],
-        summary="Stop a cleanup or a repair: the plan goes and the jobs running on nodes are stopped",
+        summary="Stop a cleanup, repair, backup or restore: the plan goes, running jobs are stopped",
     )
-    def stop(cluster: str, operation: Literal["cleanup", "repair"]) -> dict[str, Any]:
+    def stop(cluster: str, operation: Literal["cleanup", "repair", "backup", "restore"]) -> dict[str, Any]:
         return {"message": ctx.commands.stop_maintenance(cluster, operation).message}
 
     return router

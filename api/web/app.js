@@ -81,7 +81,7 @@ function planActions(cluster, plan) {
   for (const verb of ["interrupt", "continue"]) {
     out.append(button(verb, verb, () => act("POST", `${base}/${verb}`)));
   }
-  if (plan.name === "cleanup" || plan.name === "repair") {
+  if (["cleanup", "repair", "backup", "restore"].includes(plan.name)) {
     out.append(button("stop", "stop", () => {
       if (confirm(`Stop the ${plan.name} of ${cluster}? Work running on nodes is stopped.`))
         act("PUT", `/v1/clusters/${cluster}/${plan.name}/stop`);

@@ -12,7 +12,7 @@ from framework.store.base import StoreSnapshot
 from model.cluster import ClusterSpec, parse_spec
 from model.errors import CassandraMesosError, CorruptRecord
 from model.intents import PlanIntents
-from model.maintenance import CLEANUP, MAINTENANCE_KINDS, MaintenanceRequest
+from model.maintenance import ALL_KINDS, CLEANUP, MaintenanceRequest
 from model.node import NodeHealth
 from model.operations import REPLACE_PREFIX, UNINSTALL
 from plans.actions import OfferCleanup, StopJob
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # Priority order for plans.coordinator.next_work: an operation owns its nodes, then deploy
 # claims its nodes before recovery. Replace plans (``replace-node-<i>``) sit before deploy;
 # cleanup and repair come last: a node that must be relaunched is never held by them.
-PLAN_ORDER = (uninstall.PLAN, REPLACE_PREFIX, deploy.PLAN, recovery.PLAN, *MAINTENANCE_KINDS)
+PLAN_ORDER = (uninstall.PLAN, REPLACE_PREFIX, deploy.PLAN, recovery.PLAN, *ALL_KINDS)
 
 
 def _priority(name: str) -> tuple[int, str]:
@@ -105,7 +105,7 @@ def build_cluster_plans(
                     replace_intents = PlanIntents(name, parameters={"error": replace_error})
                 plans[name] = replace.build_replace_plan(state, replace_intents)
     requests: dict[str, tuple[MaintenanceRequest, PlanIntents]] = {}
-    for kind in MAINTENANCE_KINDS:
+    for kind in ALL_KINDS:
         if kind not in stored.intents or UNINSTALL in stored.intents:
             continue
         kind_intents, kind_error = intents_of(stored, kind)

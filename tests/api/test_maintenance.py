@@ -77,3 +77,32 @@ def test_starting_and_stopping_need_the_token_when_one_is_set(secured: TestClien
         == 202
     )
     assert secured.put("/v1/clusters/demo/cleanup/stop").status_code == 401
+
+
+def test_backup_and_restore_start_as_plans_over_every_node(
+    client: TestClient, view: StoreView, store: ZooKeeperStore
+) -> None:
+    _cluster(client, view)
+    body = {"backup_name": "nightly-1", "external_location": "file:///mnt/backups", "key_spaces": ["app"]}
+    r = client.put("/v1/clusters/demo/backup/start", json=body)
+    assert r.status_code == 202, r.text
+    request = MaintenanceRequest.from_json(store.get_intents("demo")["backup"]["parameters"])
+    assert (request.nodes, request.location, request.key_spaces) == (
+        ("node-0", "node-1", "node-2"),
+        "/mnt/backups",
+        ("app",),
+    )
+    assert "backup" in client.get("/v1/clusters/demo/plans").json()
+    s3 = client.put(
+        "/v1/clusters/demo/restore/start", json={"backup_name": "b", "external_location": "s3://x/y"}
+    )
+    assert s3.status_code == 400 and "s3:// is not supported" in s3.json()["message"]
+    extra = client.put("/v1/clusters/demo/restore/start", json={**body})
+    assert extra.status_code == 422  # restore takes no key_spaces
+    ok = client.put(
+        "/v1/clusters/demo/restore/start",
+        json={"backup_name": "nightly-1", "external_location": "/mnt/backups"},
+    )
+    assert ok.status_code == 202, ok.text
+    assert client.put("/v1/clusters/demo/backup/stop").status_code == 202
+    assert client.put("/v1/clusters/demo/restore/stop").status_code == 202

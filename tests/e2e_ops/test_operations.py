@@ -3,9 +3,10 @@
 In order, on the module's one cluster (see conftest): an immutable change is refused naming its
 rule; a cassandra_yaml change together with an upgrade from the previous Cassandra release rolls
 one node at a time under QUORUM traffic, interrupted and continued in the middle; scale 3 -> 4,
-then the cleanup it offers, continued; a repair of one keyspace; a node whose agent was stopped
-is replaced on another agent; delete leaves nothing of the cluster in localmesos. Outcomes are
-read the way an operator would: the API, localmesos /master/state, nodetool and cassandra-driver.
+then the cleanup it offers, continued; a repair of one keyspace; a seed whose agent was stopped
+is replaced on another agent; a backup restores every row after a TRUNCATE; delete leaves nothing
+of the cluster in localmesos. Outcomes are read the way an operator would: the API, localmesos
+/master/state, nodetool and cassandra-driver.
 """
 
 from __future__ import annotations
@@ -274,6 +275,26 @@ def test_a_seed_whose_agent_was_stopped_is_replaced_on_another_agent(ops: OpsClu
     seeds = api_json(stack, f"/v1/clusters/{ops.name}/seeds?node={victim}")
     assert seeds["isSeed"] is True
     assert f"{new['hostname']}:{new['ports']['storage']}" in seeds["seeds"], seeds
+    assert read_rows(ops.session) == expected_rows()
+
+
+def test_a_backup_restores_every_row_after_a_truncate(
+    ops: OpsCluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    stack = ops.stack
+    # One directory all agents see at the same path, as an NFS mount would be.
+    location = tmp_path_factory.mktemp("backups")
+    proc = run_cli(stack, "backup", "start", ops.name, "before-truncate", "--location", f"file://{location}",
+                   "--key-spaces", KEYSPACE, "--wait", "--timeout", "300", timeout=330)  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
+    for node in ("node-0", "node-1", "node-2", "node-3"):
+        assert (location / "before-truncate" / node / "COMPLETE").is_file(), node
+        assert list((location / "before-truncate" / node / KEYSPACE / "kv").glob("*-Data.db")), node
+    ops.session.execute(f"TRUNCATE {KEYSPACE}.kv", timeout=120)
+    assert read_rows(ops.session) == {}
+    proc = run_cli(stack, "restore", "start", ops.name, "before-truncate", "--location", str(location),
+                   "--wait", "--timeout", "300", timeout=330)  # fmt: skip
+    assert proc.returncode == 0, describe(proc)
     assert read_rows(ops.session) == expected_rows()
 
 

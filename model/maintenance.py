@@ -177,20 +177,6 @@ class MaintenanceRequest:
             self.location,
         )
 
-    @property
-    def ended(self) -> bool:
-        """Every node succeeded, or one failed (the plan is COMPLETE or in ERROR)."""
-        states = [r.state for r in self.results.values()]
-        return JOB_FAILED in states or all(n in self.results for n in self.nodes)
-
-    def replaceable_by_offer(self, still_offered: bool) -> bool:
-        """An ended request, or an offer after a scale-out still waiting for an operator
-        (``still_offered``: its plan is interrupted) that nothing has begun of."""
-        return self.ended or (self.reason == REASON_SCALE_OUT and still_offered and not self.results)
-
-    def owns_job(self, job_id: str) -> bool:
-        return job_id.startswith(f"{self.kind}-{self.op_id}-")
-
     def with_result(self, node: str, result: NodeResult) -> MaintenanceRequest:
         return replace(self, results={**self.results, node: result})
 

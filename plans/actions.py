@@ -72,12 +72,14 @@ cycle re-derives the block from what the first attempt recorded):
 ``OfferCleanup(request, interrupted, offered_for)``
     After a scale-out: store ``request`` as the ``cleanup`` plan (``interrupted``: offered, it
     waits for an operator's continue; otherwise it runs at once), then remember that the joins of
-    ``offered_for`` were offered a cleanup, so it is offered once.
+    ``offered_for`` were offered a cleanup, so it is offered once. Written only if the stored
+    cleanup is still ``replaces``, the document the offer was decided on.
 
 ``SyncDatacenter(url)``
-    Exchange datacenter info with the peer framework at ``url`` (PUT then GET its
-    ``/v1/clusters/<c>/datacenter``), with the reconciler's backoff between tries - never a
-    busy loop.
+    A first exchange of datacenter info with the peer framework at ``url`` (PUT then GET its
+    ``/v1/clusters/<c>/datacenter``). Like ``Reconcile`` it names what the block waits for: the
+    reconciler exchanges with every peer of every cluster when due, with backoff after failures
+    (``framework/reconciler/datacenters.py``), whatever the plans say.
 """
 
 from __future__ import annotations
@@ -196,6 +198,9 @@ class OfferCleanup:
     request: MaintenanceRequest
     interrupted: bool
     offered_for: tuple[str, ...]
+    # The stored cleanup document the offer was decided on (None: there was none): the offer is
+    # written only over that very document, never over one stored since.
+    replaces: Mapping[str, Any] | None = None
 
 
 Action = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ def build_cluster_plans(
             frozenset(offered) if isinstance(offered, list) else frozenset(),
         )
         if offer is not None:
-            housekeeping.append(offer)
+            housekeeping.append(dataclasses.replace(offer, replaces=stored.intents.get(CLEANUP)))
     return ClusterPlans(stored.name, spec, stored.target.config_id, state, plans, tuple(housekeeping))
 
 

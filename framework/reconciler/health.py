@@ -39,31 +39,24 @@ def targets(records: Iterable[TaskRecord], task_ids: Set[str] | None = None) -> 
     return out
 
 
-async def _json(client: httpx.AsyncClient, url: str) -> dict[str, object] | None:
+async def _body(client: httpx.AsyncClient, url: str) -> object:
+    """The JSON an endpoint answered, or None when it did not answer JSON."""
     try:
-        response = await client.get(url)
-        body = response.json()
+        return (await client.get(url)).json()
     except (httpx.HTTPError, ValueError):
         return None
-    return body if isinstance(body, dict) else None
-
-
-async def _json_list(client: httpx.AsyncClient, url: str) -> list[object]:
-    try:
-        body = (await client.get(url)).json()
-    except (httpx.HTTPError, ValueError):
-        return []
-    return body if isinstance(body, list) else []
 
 
 async def probe(client: httpx.AsyncClient, target: HealthTarget) -> NodeHealth:
     status, ready, jobs = await asyncio.gather(
-        _json(client, target.url + "/status"),
-        _json(client, target.url + "/ready"),
-        _json_list(client, target.url + "/v1/jobs"),
+        _body(client, target.url + "/status"),
+        _body(client, target.url + "/ready"),
+        _body(client, target.url + "/v1/jobs"),
     )
-    mode = str((status or {}).get("mode") or "UNKNOWN")
-    health = NodeHealth.from_json({"mode": mode, "cql_ready": bool((ready or {}).get("ready")), "jobs": jobs})
+    mode = status.get("mode") if isinstance(status, dict) else None
+    cql_ready = bool(ready.get("ready")) if isinstance(ready, dict) else False
+    # NodeHealth.from_json turns anything that is not a mode or a list of jobs into UNKNOWN / none.
+    health = NodeHealth.from_json({"mode": mode, "cql_ready": cql_ready, "jobs": jobs})
     return replace(health, task_id=target.task_id)
 
 

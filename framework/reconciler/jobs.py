@@ -87,21 +87,17 @@ def record_result(store: Store, cluster: str, act: RecordJobResult) -> bool:
 
 def store_cleanup_offer(store: Store, cluster: str, act: OfferCleanup, now: float) -> None:
     """The cleanup request first, then the memory that it was offered: a crash in between offers
-    the same cleanup again, never loses it. Compare-and-set: a cleanup an operator started since
-    the plans were built is kept (the offer comes again once it ends)."""
+    the same cleanup again, never loses it. Compare-and-set on the document the offer was decided
+    on: a cleanup an operator started since is kept, and the next cycle decides again."""
     request = replace(act.request, requested_at=now)
-    where = f"intents of plan {request.plan} of {cluster}"
 
     def change(doc: JsonObject | None) -> JsonObject | None:
-        if doc is not None:
-            intents = PlanIntents.from_json(doc, where)
-            current = MaintenanceRequest.from_json(intents.parameters, where)
-            if not current.replaceable_by_offer(still_offered=intents.interrupted):
-                return None
+        if doc != act.replaces:
+            return None
         return request.to_intents(interrupted=act.interrupted).to_json()
 
     if update_intent(store, cluster, request.plan, change) is None:
-        log.info("cluster %s: a cleanup is under way; the one after the scale-out is offered later", cluster)
+        log.info("cluster %s: the cleanup changed meanwhile; the offer after the scale-out waits", cluster)
         return
     memory = PlanIntents(CLEANUP_OFFERS, parameters={OFFERED_FOR: list(act.offered_for)})
     store.put_intent(cluster, CLEANUP_OFFERS, memory.to_json())

@@ -62,7 +62,6 @@ from plans.actions import (
     ReleaseNode,
     StartJob,
     StopJob,
-    SyncDatacenter,
 )
 from plans.cassandra import uninstall
 from plans.cassandra.seeds import local_seeds, replacing_nodes
@@ -346,7 +345,7 @@ class Reconciler:
                 act = work.action
                 if isinstance(act, StartJob | RecordJobResult):
                     maintenance.append((cp, act))
-                if isinstance(act, LaunchNode):
+                elif isinstance(act, LaunchNode):
                     launches.append((cp, act))
                 elif isinstance(act, KillNode):
                     kills.append((cp, act))
@@ -356,8 +355,8 @@ class Reconciler:
                     forgets.append(cp)
                 elif isinstance(act, DeleteIntent):
                     finished.append((cp, act))
-                elif isinstance(act, SyncDatacenter):
-                    pass  # every peer of every cluster is exchanged with when due (_sync_peers)
+                # Reconcile and SyncDatacenter blocks only wait: explicit reconciliation and the
+                # peer exchange (_sync_peers) run for every cluster whatever the plans say.
         if not self._reconciled:
             # Offers stay held: they are used once every known task has answered.
             return
@@ -448,7 +447,7 @@ class Reconciler:
                     log.warning("cluster %s: storing peer %s failed: %s", cluster, peer, exc)
                     self._peers.failed(cluster, peer, now)
                     continue
-                if cluster not in self._peers.synced or peer not in self._peers.synced[cluster]:
+                if peer not in self._peers.synced.get(cluster, set()):
                     log.info("cluster %s: exchanged seeds with %s (%s)", cluster, peer, result.data_center)
                 self._peers.succeeded(cluster, peer, now, bool(ours.seeds and result.seeds))
             elif isinstance(result, PeerExchangeFailed):

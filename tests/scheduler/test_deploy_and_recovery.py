@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator
 
 import pytest
 
-from cassandra_mesos.zookeeper_server import ZooKeeperServer
-from framework.config import parse_config
 from localmesos.harness import LocalMesos
 from model.records import TaskRecord
 from tests.scheduler.harness import (
     CLUSTER,
     InProcessScheduler,
-    config_dict,
     deploy,
     eventually,
     master_tasks,
@@ -23,15 +19,6 @@ from tests.scheduler.harness import (
 )
 
 pytestmark = [pytest.mark.localmesos, pytest.mark.zookeeper, pytest.mark.timeout(120)]
-
-
-@pytest.fixture
-async def scheduler(
-    mesos: LocalMesos, zookeeper_server: ZooKeeperServer, zk_root: str, role: str
-) -> AsyncIterator[InProcessScheduler]:
-    config = parse_config(config_dict(mesos.master_url, zookeeper_server.hosts, zk_root, role))
-    async with InProcessScheduler(config) as s:
-        yield s
 
 
 async def test_three_node_deploy_completes_and_the_plan_shows_each_blocks_progress(

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from cassandra_mesos.zookeeper_server import ZooKeeperServer
-from framework.config import parse_config
 from localmesos.harness import LocalMesos
 from model.operations import UNINSTALL, NodeReplace, Uninstall
 from model.records import TaskRecord
@@ -19,22 +16,12 @@ from tests.scheduler.harness import (
     CLUSTER,
     SMALL_NODE,
     InProcessScheduler,
-    config_dict,
     deploy,
     eventually,
     master_tasks,
 )
 
 pytestmark = [pytest.mark.localmesos, pytest.mark.zookeeper, pytest.mark.timeout(120)]
-
-
-@pytest.fixture
-async def scheduler(
-    mesos: LocalMesos, zookeeper_server: ZooKeeperServer, zk_root: str, role: str
-) -> AsyncIterator[InProcessScheduler]:
-    config = parse_config(config_dict(mesos.master_url, zookeeper_server.hosts, zk_root, role))
-    async with InProcessScheduler(config) as s:
-        yield s
 
 
 def reserved_for(master_url: str, role: str) -> list[dict[str, Any]]:

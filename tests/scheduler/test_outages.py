@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -35,15 +34,6 @@ def active_tasks(mesos: LocalMesos, fid: str) -> dict[str, str]:
         for t in fw.get("tasks", [])
         if t["state"] in ("TASK_STAGING", "TASK_STARTING", "TASK_RUNNING")
     }
-
-
-@pytest.fixture
-async def scheduler(
-    mesos: LocalMesos, zookeeper_server: ZooKeeperServer, zk_root: str, role: str
-) -> AsyncIterator[InProcessScheduler]:
-    config = parse_config(config_dict(mesos.master_url, zookeeper_server.hosts, zk_root, role))
-    async with InProcessScheduler(config) as s:
-        yield s
 
 
 async def test_after_a_master_restart_the_scheduler_resubscribes_and_reconciles(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from model.errors import InvalidInput
-from model.maintenance import Job, MaintenanceRequest, parse_backup_body
+from model.maintenance import Job, JobStatus, MaintenanceRequest, parse_backup_body
 from sidecar.backups import Backups
 from sidecar.config import NodePaths
 from sidecar.jobs import JobRunner
@@ -67,16 +67,22 @@ def _node(tmp_path: Path) -> tuple[Backups, CassandraFiles, Path]:
     return Backups(nodetool, "node-0", data, tmp_path / "volume" / "restore-staging"), files, data
 
 
-async def _run(jobs: JobRunner, job: Job) -> str:
+async def _ended(jobs: JobRunner, job: Job) -> JobStatus:
+    """Start ``job`` and wait (at most 2 s) until it is no longer running."""
     jobs.start(job)
     for _ in range(200):
         status = jobs.get(job.id)
         assert status is not None
         if not status.running:
-            assert status.state == "SUCCEEDED", status.message
-            return status.message
+            return status
         await asyncio.sleep(0.01)
-    raise AssertionError("job did not end")
+    raise AssertionError(f"job {job.id} did not end")
+
+
+async def _run(jobs: JobRunner, job: Job) -> str:
+    status = await _ended(jobs, job)
+    assert status.state == "SUCCEEDED", status.message
+    return status.message
 
 
 async def test_a_backup_copies_the_snapshot_out_and_a_restore_imports_it_back(tmp_path: Path) -> None:
@@ -96,14 +102,8 @@ async def test_a_backup_copies_the_snapshot_out_and_a_restore_imports_it_back(tm
     assert json.loads((saved / "COMPLETE").read_text())["files"] == 3 and "3 file(s)" in done
     assert not list(data.glob("*/*/snapshots/b1"))  # the snapshot is cleared
     # A second backup of the same name is refused rather than overwritten.
-    again = request.job("node-0", 2)
-    jobs.start(again)
-    for _ in range(100):
-        if not jobs.get(again.id).running:  # type: ignore[union-attr]
-            break
-        await asyncio.sleep(0.01)
-    failed = jobs.get(again.id)
-    assert failed is not None and failed.state == "FAILED" and "already holds" in failed.message
+    failed = await _ended(jobs, request.job("node-0", 2))
+    assert failed.state == "FAILED" and "already holds" in failed.message
 
     # Data lost (a TRUNCATE), then the restore brings the files back through nodetool import.
     for f in (data / "shop" / TABLE).iterdir():
@@ -118,14 +118,8 @@ async def test_a_backup_copies_the_snapshot_out_and_a_restore_imports_it_back(tm
 async def test_a_restore_of_a_missing_backup_fails_saying_what_is_missing(tmp_path: Path) -> None:
     backups, _, _ = _node(tmp_path)
     jobs = JobRunner(backups.nodetool, backups=backups)
-    job = Job("r", "restore", backup_name="nope", location=str(tmp_path))
-    jobs.start(job)
-    for _ in range(100):
-        if not jobs.get("r").running:  # type: ignore[union-attr]
-            break
-        await asyncio.sleep(0.01)
-    status = jobs.get("r")
-    assert status is not None and status.state == "FAILED"
+    status = await _ended(jobs, Job("r", "restore", backup_name="nope", location=str(tmp_path)))
+    assert status.state == "FAILED"
     assert f"no complete backup 'nope' of node-0 in {tmp_path}" in status.message
 
 

@@ -156,22 +156,25 @@ def test_a_cleanup_offer_never_overwrites_a_cleanup_an_operator_started_meanwhil
 
     store = MemoryStore()
     store.put_config("c1", {"nodes": 4}, None)
-    operators = MaintenanceRequest("cleanup", "op", ("node-0",), 1.0)
-    store.put_intent("c1", "cleanup", operators.to_intents().to_json())
+    # Decided when no cleanup was stored; an operator's cleanup was stored since.
     offer = OfferCleanup(
         MaintenanceRequest(
             "cleanup", "after-node-3", ("node-0", "node-1", "node-2"), 0.0, reason="scale-out"
         ),
         interrupted=True,
         offered_for=("node-3",),
+        replaces=None,
     )
+    operators = MaintenanceRequest("cleanup", "op", ("node-0",), 1.0)
+    store.put_intent("c1", "cleanup", operators.to_intents().to_json())
     store_cleanup_offer(store, "c1", offer, 5.0)
     intents = store.get_intents("c1")
     assert intents["cleanup"]["parameters"]["op_id"] == "op" and "cleanup-offers" not in intents
-    # An earlier offer nothing has begun of is replaced by the wider one.
+    # Decided on the stored earlier offer, which is still there: the wider one replaces it.
     earlier = replace(offer.request, op_id="after-node-2", nodes=("node-0", "node-1"))
     store.put_intent("c1", "cleanup", earlier.to_intents(interrupted=True).to_json())
-    store_cleanup_offer(store, "c1", offer, 6.0)
+    decided_on = store.get_intents("c1")["cleanup"]
+    store_cleanup_offer(store, "c1", replace(offer, replaces=decided_on), 6.0)
     intents = store.get_intents("c1")
     assert intents["cleanup"]["parameters"]["op_id"] == "after-node-3" and intents["cleanup"]["interrupted"]
     assert intents["cleanup-offers"]["parameters"]["offered_for"] == ["node-3"]

@@ -20,7 +20,7 @@ import psutil
 from cassandra import ConsistencyLevel
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.connection import DefaultEndPoint
-from cassandra.policies import RoundRobinPolicy
+from cassandra.policies import RetryPolicy, RoundRobinPolicy
 
 import jvm
 from cassandra_mesos.up import LocalStack, StackSettings
@@ -134,6 +134,40 @@ def nodetool_status(sandbox: Path) -> list[RingMember]:
     return parse_status(out.stdout)
 
 
+class PatientRetryPolicy(RetryPolicy):
+    """Retries a timed-out idempotent request up to three times, as a production client would.
+
+    A timeout with enough replicas alive means a slow node (two cores shared by several JVMs, one
+    of them starting), not lost availability; an Unavailable answer keeps the driver's default (one
+    try on the next host, then fail), so a test still fails when too few replicas are up.
+    ``timeouts_retried`` counts the retries, for the test's report.
+    """
+
+    def __init__(self, attempts: int = 3) -> None:
+        self.attempts = attempts
+        self.timeouts_retried = 0
+
+    def _retry(self, retry_num: int, consistency: Any) -> tuple[int, Any]:
+        if retry_num >= self.attempts:
+            return self.RETHROW, None
+        self.timeouts_retried += 1
+        return self.RETRY_NEXT_HOST, consistency
+
+    def on_read_timeout(
+        self, query: Any, consistency: Any, required_responses: int, received_responses: int,
+        data_retrieved: bool, retry_num: int,
+    ) -> tuple[int, Any]:  # fmt: skip
+        return self._retry(retry_num, consistency)
+
+    def on_write_timeout(
+        self, query: Any, consistency: Any, write_type: Any, required_responses: int,
+        received_responses: int, retry_num: int,
+    ) -> tuple[int, Any]:  # fmt: skip
+        if query is not None and not getattr(query, "is_idempotent", False):
+            return self.RETHROW, None
+        return self._retry(retry_num, consistency)
+
+
 def connect(contact_points: list[str]) -> tuple[Cluster, Session]:
     """A driver session over every node (each has its own native port here)."""
     endpoints = []
@@ -143,7 +177,8 @@ def connect(contact_points: list[str]) -> tuple[Cluster, Session]:
     profile = ExecutionProfile(
         load_balancing_policy=RoundRobinPolicy(),
         consistency_level=ConsistencyLevel.QUORUM,
-        request_timeout=30,
+        request_timeout=60,
+        retry_policy=PatientRetryPolicy(),
     )
     cluster = Cluster(
         contact_points=endpoints,

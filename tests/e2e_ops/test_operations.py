@@ -168,7 +168,7 @@ def test_an_upgrade_with_a_config_change_rolls_node_by_node_and_obeys_interrupt_
         wait_for("one more traffic round after the roll", lambda: traffic.rounds >= 2, timeout=60)
     assert code == 0, f"exit {code}\nstdout: {out.read_text()}\nstderr: {err.read_text()}"
     assert "is COMPLETE" in out.read_text()
-    assert traffic.failures == [], traffic.failures
+    assert traffic.failures == [], (traffic.failures, f"{traffic.timeouts_retried} timeouts retried")
     assert watch.most_down <= 1, f"two nodes were down at once: {watch.worst}"
     after = nodes(stack, ops.name)
     assert all(after[name]["task_id"] != before[name] for name in before), after

@@ -78,6 +78,12 @@ class QuorumTraffic:
         if self._thread is not None:
             self._thread.join(timeout=120)
 
+    @property
+    def timeouts_retried(self) -> int:
+        """Requests the driver retried after a server-side timeout (see PatientRetryPolicy)."""
+        policy = self.session.cluster.profile_manager.default.retry_policy
+        return int(getattr(policy, "timeouts_retried", 0))
+
     def written_rows_readable(self) -> bool:
         select = self.session.prepare(f"SELECT k FROM {KEYSPACE}.traffic WHERE k = ?")
         select.consistency_level = ConsistencyLevel.QUORUM

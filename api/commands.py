@@ -87,6 +87,7 @@ class Commands:
         store = self._store
         target = store.get_target_versioned(cluster)
         if target is None:
+            self._refuse_shared_storage_ports(cluster, spec)
             config_id = store.put_config(cluster, spec.to_json(), None)
             return self._done(
                 Outcome(f"cluster {cluster} created; deploying {spec.nodes} node(s)", config_id)
@@ -100,6 +101,18 @@ class Commands:
             return Outcome(f"cluster {cluster} already has this spec; nothing to do", target.config_id)
         config_id = store.put_config(cluster, spec.to_json(), target.version)
         return self._done(Outcome(f"cluster {cluster} updated to config {config_id}", config_id))
+
+    def _refuse_shared_storage_ports(self, cluster: str, spec: ClusterSpec) -> None:
+        """Clusters share agents, and every node of a cluster needs the same storage ports on its
+        agent: a port another cluster holds would keep this one off every agent that one uses."""
+        in_use = queries.storage_ports_in_use(self._store, but=cluster)
+        for name, port in spec.fixed_storage_ports.items():
+            if port in in_use:
+                field = "storage_port" if name == "storage" else "ssl_storage_port"
+                raise Conflict(
+                    f"{field} {port} is a storage port of cluster {in_use[port]!r}; clusters on the same "
+                    "agents need distinct storage ports (leave them out to have free ones chosen)"
+                )
 
     def scale(self, cluster: str, nodes: int) -> Outcome:
         store = self._store

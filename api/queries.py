@@ -57,6 +57,24 @@ def list_clusters(store: Store) -> list[str]:
     return sorted(store.list_clusters())
 
 
+def storage_ports_in_use(store: Store, but: str) -> dict[int, str]:
+    """The storage ports other clusters share (named in their specs or held by their nodes), each
+    with the cluster that uses it."""
+    out: dict[int, str] = {}
+    for other in store.list_clusters():
+        if other == but:
+            continue
+        target = store.get_target_versioned(other)
+        if target is not None:
+            for port in spec_of(other, target).fixed_storage_ports.values():
+                out.setdefault(port, other)
+        for rec in store.get_tasks(other).values():
+            for name in ("storage", "ssl_storage"):
+                if name in rec.ports:
+                    out.setdefault(rec.ports[name], other)
+    return out
+
+
 def cluster_status(plans: Mapping[str, Plan], uninstalling: bool) -> str:
     if uninstalling:
         return "UNINSTALLING"

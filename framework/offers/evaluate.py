@@ -308,7 +308,11 @@ def _ports(
         # agents on one host (localmesos) share a block there, while their lower, host-unique
         # ranges keep local-only ports (JMX on 127.0.0.1) apart.
         unfixed_shared = [n for n in req.shared_port_names if n not in fixed]
-        top = rs.take_top_ports(free, len(unfixed_shared)) if unfixed_shared else []
+        top = (
+            rs.take_top_ports(rs.without_ports(free, req.shared_ports_taken), len(unfixed_shared))
+            if unfixed_shared
+            else []
+        )
         if top:
             fixed.update(zip(unfixed_shared, top, strict=True))
             free = rs.without_ports(free, top)
@@ -338,11 +342,15 @@ class OfferPlan:
 
 
 def _with_batch_ports(req: NodeRequirements, shared: Mapping[str, Mapping[str, int]]) -> NodeRequirements:
-    """``req`` with the shared ports an earlier placement of its cluster in this batch fixed."""
-    if req.ports is not None or not req.shared_port_names or req.cluster not in shared:
+    """``req`` with the shared ports an earlier placement of its cluster in this batch fixed, and
+    those that first placements of other clusters in this batch took."""
+    if req.ports is not None or not req.shared_port_names or not shared:
         return req
-    fixed = {**shared[req.cluster], **req.fixed_ports}
-    return req if fixed == dict(req.fixed_ports) else replace(req, fixed_ports=fixed)
+    fixed = {**shared.get(req.cluster, {}), **req.fixed_ports}
+    taken = req.shared_ports_taken.union(*(p.values() for c, p in shared.items() if c != req.cluster))
+    if fixed == dict(req.fixed_ports) and taken == req.shared_ports_taken:
+        return req
+    return replace(req, fixed_ports=fixed, shared_ports_taken=taken)
 
 
 def plan_offers(

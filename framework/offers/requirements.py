@@ -67,6 +67,9 @@ class NodeRequirements:
     # values once some node holds them (``fixed_ports``); the other ports are taken freely.
     shared_port_names: tuple[str, ...] = ()
     fixed_ports: Mapping[str, int] = field(default_factory=dict)
+    # The shared ports of the other clusters: a first node picks its own elsewhere, or the two
+    # clusters could never both have a node on the same agent.
+    shared_ports_taken: frozenset[int] = frozenset()
     rack: str | None = None
     # A replacement must land elsewhere than the node it replaces (that agent may come back).
     avoid_agent_id: str | None = None

@@ -79,10 +79,12 @@ def requirements(
     principal: str | None,
     new_id: str,
     cluster_ports: Mapping[str, int] | None = None,
+    other_clusters_ports: frozenset[int] = frozenset(),
 ) -> NodeRequirements:
     """What the node needs from an offer. In place: the recorded agent, ids and ports; otherwise
-    fresh ids (``new_id``), the cluster's shared storage ports (``cluster_wide_ports``) and any
-    agent the placement rules allow."""
+    fresh ids (``new_id``), the cluster's shared storage ports (``cluster_wide_ports``; while it has
+    none, ones that ``other_clusters_ports`` does not hold) and any agent the placement rules
+    allow."""
     common: dict[str, Any] = {
         "cluster": cluster,
         "node": action.node,
@@ -113,6 +115,7 @@ def requirements(
         avoid_agent_id=action.avoid_agent,
         shared_port_names=CLUSTER_WIDE_PORT_NAMES,
         fixed_ports=dict(cluster_ports or {}),
+        shared_ports_taken=other_clusters_ports,
     )
 
 

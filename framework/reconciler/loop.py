@@ -506,6 +506,12 @@ class Reconciler:
         settings = self._settings
         wanted: dict[tuple[str, str], tuple[ClusterPlans, LaunchNode, NodeRequirements]] = {}
         pending_keys: set[str] = set()
+        # Each cluster's shared storage ports: the spec's, or those its placed nodes hold.
+        every = {c.cluster: c for c in self._plans.values()} | {cp.cluster: cp for cp, _ in launches}
+        shared_ports = {
+            c.cluster: c.spec.fixed_storage_ports or cluster_wide_ports(c.state.records.values())
+            for c in every.values()
+        }
         for cp, act in launches:
             record = cp.state.records.get(act.node)
             try:
@@ -517,7 +523,10 @@ class Reconciler:
                     settings.role,
                     settings.principal,
                     self._new_id(),
-                    cp.spec.fixed_storage_ports or cluster_wide_ports(cp.state.records.values()),
+                    shared_ports[cp.cluster],
+                    frozenset(
+                        p for c, ports in shared_ports.items() if c != cp.cluster for p in ports.values()
+                    ),
                 )
             except InvalidInput as exc:
                 log.error("cannot launch %s/%s: %s", cp.cluster, act.node, exc)

@@ -168,3 +168,31 @@ def test_delete_writes_an_uninstall_intent_and_blocks_changes(
     launch(view, "demo", "node-0")
     assert client.post("/v1/clusters/demo/nodes/node-0/restart").status_code == 409
     assert client.post("/v1/clusters/demo/nodes/node-0/replace").status_code == 409
+
+
+def test_a_new_cluster_may_not_name_storage_ports_another_cluster_uses(
+    client: TestClient, view: StoreView
+) -> None:
+    assert client.put("/v1/clusters/a", json={"nodes": 1, "storage_port": 7000}).status_code == 202
+    client.put("/v1/clusters/b", json={"nodes": 1})
+    launch(view, "b", "node-0")  # placed: holds storage 31000, ssl_storage 31001
+    for body, field, owner in (
+        ({"storage_port": 7000}, "storage_port 7000", "'a'"),
+        ({"storage_port": 6999}, "ssl_storage_port 7000", "'a'"),  # ssl defaults to storage + 1
+        ({"storage_port": 31001, "ssl_storage_port": 32001}, "storage_port 31001", "'b'"),
+    ):
+        r = client.put("/v1/clusters/c", json={"nodes": 1, **body})
+        assert r.status_code == 409, r.text
+        assert field in r.json()["message"] and owner in r.json()["message"], r.text
+    assert client.get("/v1/clusters").json() == ["a", "b"]
+    # Free ports are fine, and so is leaving them out (the scheduler picks unused ones).
+    assert client.put("/v1/clusters/c", json={"nodes": 1, "storage_port": 7100}).status_code == 202
+    assert client.put("/v1/clusters/d", json={"nodes": 1}).status_code == 202
+    # An existing cluster's own ports are never in its way.
+    assert (
+        client.put(
+            "/v1/clusters/a",
+            json={"nodes": 1, "storage_port": 7000, "cassandra_yaml": {"concurrent_writes": 64}},
+        ).status_code
+        == 202
+    )

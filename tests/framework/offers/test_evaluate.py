@@ -113,6 +113,32 @@ def test_the_first_node_placed_in_a_batch_fixes_the_shared_ports_of_its_cluster(
     assert "o2" in plan.declines and "31099" in plan.reasons["o2"]
 
 
+def test_a_first_node_leaves_the_shared_ports_of_other_clusters_alone() -> None:
+    shared = ("storage", "ssl_storage")
+    # Cluster c1 already shares 31099/31100 on its nodes: c2 takes the next highest pair, so that
+    # both clusters can have a node on every agent.
+    fit = evaluate(
+        offer(ports=[(31000, 31100)]),
+        req(cluster="c2", shared_port_names=shared, shared_ports_taken=frozenset({31099, 31100})),
+    )
+    assert isinstance(fit, Fit)
+    assert (fit.ports["storage"], fit.ports["ssl_storage"]) == (31097, 31098)
+
+
+def test_first_nodes_of_two_clusters_in_one_batch_take_different_shared_ports() -> None:
+    shared = ("storage", "ssl_storage")
+    offers = [offer(f"agent-{i}", f"o{i}", ports=[(31000, 31100)]) for i in range(4)]
+    nodes = [req(f"node-{i}", cluster=c, shared_port_names=shared) for c in ("c1", "c2") for i in range(2)]
+    plan = plan_offers(offers, nodes, PlacementContext({}, 1))
+    pairs = {(f.node.cluster, f.node.node): (f.ports["storage"], f.ports["ssl_storage"]) for f in plan.fits}
+    assert pairs == {
+        ("c1", "node-0"): (31099, 31100),
+        ("c1", "node-1"): (31099, 31100),
+        ("c2", "node-0"): (31097, 31098),
+        ("c2", "node-1"): (31097, 31098),
+    }
+
+
 def test_requirements_refuse_fixed_ports_that_are_not_port_names() -> None:
     with pytest.raises(InvalidInput, match="not among the port names"):
         req(fixed_ports={"gossip": 7000})

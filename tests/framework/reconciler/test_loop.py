@@ -283,3 +283,36 @@ async def test_storage_ports_named_in_the_spec_are_the_ones_every_node_gets() ->
         31501,
         31000,
     )
+
+
+async def test_a_new_cluster_takes_storage_ports_no_other_cluster_shares() -> None:
+    store = MemoryStore()
+    store.put_config("c1", SPEC, None)
+    store.put_config("c2", {**SPEC, "storage_port": 31097}, None)  # named, nothing placed yet
+    store.put_config("c3", SPEC, None)
+    held = {"storage": 31099, "ssl_storage": 31100, "native_transport": 31000, "jmx": 31001, "sidecar": 31002}
+    first = TaskRecord(
+        "c1",
+        "node-0",
+        {"task_id": {"value": "c1__node-0__a"}, "agent_id": {"value": "agent-1"}},
+        extra={"genesis_nodes": 1, "bootstrap": False, "ports": held, "hostname": "agent-1.example"},
+    )
+    store.put_task(first.with_status({"state": "TASK_RUNNING"}), None)
+    rec, _ = await subscribed(store)
+    await rec.on_event(
+        {
+            "type": "OFFERS",
+            "offers": {
+                "offers": [
+                    offer(agent=f"agent-{i}", offer_id=f"o{i}", ports=[(31000, 31100)]) for i in (2, 3)
+                ]
+            },
+        }
+    )
+    await rec.cycle()
+    await rec.on_event(update("c1__node-0__a", "TASK_RUNNING", reason="REASON_RECONCILIATION"))
+    await rec.cycle()
+    got = store.get_task("c3", "node-0")
+    assert got is not None
+    # c1 shares 31099/31100 and c2 named 31097/31098: c3 must be able to sit beside both anywhere.
+    assert (got[0].ports["storage"], got[0].ports["ssl_storage"]) == (31095, 31096)

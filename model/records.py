@@ -32,6 +32,7 @@ ACTIVE_STATES = frozenset({"TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TAS
 # Keys of TaskRecord.extra written by the reconciler at launch (plans.actions adds its own).
 EXTRA_HOSTNAME = "hostname"  # the agent's hostname from the offer: the node's listen address
 EXTRA_PORTS = "ports"  # {"storage", "ssl_storage", "native_transport", "jmx", "sidecar"} -> port
+EXTRA_AGENT_FACTS = "agent"  # the agent's hostname, attributes and fault domain, for placement rules
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ class TaskRecord:
     def hostname(self) -> str | None:
         value = self.extra.get(EXTRA_HOSTNAME)
         return str(value) if value else None
+
+    @property
+    def agent_facts(self) -> dict[str, str]:
+        """What placement rules can name about the node's agent; records written before the
+        facts were kept know the hostname only."""
+        value = self.extra.get(EXTRA_AGENT_FACTS)
+        if isinstance(value, Mapping):
+            return {str(k): str(v) for k, v in value.items()}
+        return {"hostname": self.hostname} if self.hostname else {}
 
     @property
     def ports(self) -> dict[str, int]:

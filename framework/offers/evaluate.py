@@ -15,6 +15,7 @@ from typing import Any
 
 from framework.mesos import resources as rs
 from framework.offers.cleanup import orphan_operations
+from framework.offers.placement import agent_facts, violation
 from framework.offers.requirements import NodeRequirements, ReservationKey
 from model.records import TaskRecord
 
@@ -39,6 +40,8 @@ class OfferView:
     unreserved_ports: tuple[rs.Range, ...]
     owned: Mapping[ReservationKey, tuple[Json, ...]]
     raw: Mapping[str, Any] = field(repr=False)
+    # What placement rules can name: hostname, attributes, fault domain (framework.offers.placement).
+    facts: Mapping[str, str] = field(default_factory=dict)
 
 
 def rack_of(offer: Mapping[str, Any], attribute: str = RACK_ATTRIBUTE) -> str | None:
@@ -82,23 +85,31 @@ def view_offer(offer: Mapping[str, Any], rack_attribute: str = RACK_ATTRIBUTE) -
         unreserved_ports=tuple(sorted(ports)),
         owned={k: tuple(v) for k, v in owned.items()},
         raw=offer,
+        facts=agent_facts(offer),
     )
 
 
 @dataclass(frozen=True)
 class PlacementContext:
-    """Where the nodes of each cluster already are: cluster -> agent id -> node names."""
+    """Where the nodes of each cluster already are: cluster -> agent id -> node names, and
+    cluster -> node -> the facts of its agent (for the spec's placement rules)."""
 
     placed: Mapping[str, Mapping[str, Set[str]]] = field(default_factory=dict)
     max_nodes_per_agent: int = 1
+    facts: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
 
     @classmethod
     def from_records(cls, records: Iterable[TaskRecord], max_nodes_per_agent: int = 1) -> PlacementContext:
         """Placement of every recorded node on the agent of its newest launch."""
         placed: dict[str, dict[str, set[str]]] = {}
+        facts: dict[str, dict[str, Mapping[str, str]]] = {}
         for rec in records:
             placed.setdefault(rec.cluster, {}).setdefault(rec.agent_id, set()).add(rec.node)
-        return cls(placed, max_nodes_per_agent)
+            facts.setdefault(rec.cluster, {})[rec.node] = rec.agent_facts
+        return cls(placed, max_nodes_per_agent, facts)
+
+    def facts_of_others(self, cluster: str, node: str) -> list[Mapping[str, str]]:
+        return [f for n, f in self.facts.get(cluster, {}).items() if n != node]
 
     def others_on_agent(self, cluster: str, agent_id: str, node: str) -> frozenset[str]:
         return frozenset(self.placed.get(cluster, {}).get(agent_id, ())) - {node}
@@ -116,6 +127,7 @@ class Fit:
     ports: Mapping[str, int]
     preparation: tuple[Json, ...]
     task_resources: tuple[Json, ...]
+    facts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def relaunch_in_place(self) -> bool:
@@ -171,6 +183,9 @@ def evaluate(
                 f"agent {view.hostname or view.agent_id} already hosts "
                 f"{', '.join(sorted(others))} of {req.cluster}"
             )
+        broken = violation(req.placement, view.facts, ctx.facts_of_others(req.cluster, req.node))
+        if broken is not None:
+            return no(f"{req.node} of {req.cluster}: {broken}")
 
     volume = [r for r in owned if r.get("name") == "disk" and rs.persistence_id(r) == req.persistence_id]
     plain_disk = [r for r in owned if r.get("name") == "disk" and not r.get("disk")]
@@ -258,6 +273,7 @@ def evaluate(
         rack=view.rack,
         node=req.key,
         ports=ports,
+        facts=view.facts,
         preparation=tuple(preparation),
         task_resources=tuple(task_resources),
     )
@@ -382,7 +398,8 @@ def plan_offers(
             floating.append(req)
 
     # Placements made in this batch count for later offers.
-    live = PlacementContext(placed, ctx.max_nodes_per_agent)
+    facts: dict[str, dict[str, Mapping[str, str]]] = {c: dict(nodes) for c, nodes in ctx.facts.items()}
+    live = PlacementContext(placed, ctx.max_nodes_per_agent, facts)
     fits: list[Fit] = []
     cleanups: dict[str, tuple[Json, ...]] = {}
     declines: list[str] = []
@@ -400,6 +417,7 @@ def plan_offers(
                     chosen = decision
                     pool.remove(req)
                     placed.setdefault(req.cluster, {}).setdefault(view.agent_id, set()).add(req.node)
+                    facts.setdefault(req.cluster, {})[req.node] = view.facts
                     if req.shared_port_names:
                         shared.setdefault(req.cluster, {n: decision.ports[n] for n in req.shared_port_names})
                     break

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from model.cluster import PlacementRule
 from model.errors import InvalidInput
 
 # Reservation label keys: every cpus/mem/disk/ports reservation of a node carries all three.
@@ -70,6 +71,8 @@ class NodeRequirements:
     # The shared ports of the other clusters: a first node picks its own elsewhere, or the two
     # clusters could never both have a node on the same agent.
     shared_ports_taken: frozenset[int] = frozenset()
+    # The spec's placement rules, checked for new placements only (framework.offers.placement).
+    placement: tuple[PlacementRule, ...] = ()
     rack: str | None = None
     # A replacement must land elsewhere than the node it replaces (that agent may come back).
     avoid_agent_id: str | None = None

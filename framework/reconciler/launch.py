@@ -25,7 +25,7 @@ from model.cluster import ClusterSpec, release_of, with_release
 from model.errors import InvalidInput
 from model.node import initial_token_string, task_id
 from model.node_config import ENV_VAR, OWNED_YAML_KEYS, NodeConfig, NodePorts
-from model.records import EXTRA_HOSTNAME, EXTRA_PORTS, TaskRecord
+from model.records import EXTRA_AGENT_FACTS, EXTRA_HOSTNAME, EXTRA_PORTS, TaskRecord
 from plans.actions import LaunchNode
 
 EXTRA_RESOURCE_ID = "resource_id"
@@ -116,6 +116,7 @@ def requirements(
         shared_port_names=CLUSTER_WIDE_PORT_NAMES,
         fixed_ports=dict(cluster_ports or {}),
         shared_ports_taken=other_clusters_ports,
+        placement=spec.placement_rules,
     )
 
 
@@ -210,6 +211,7 @@ def build_launch(
         **action.record_extra(),
         EXTRA_HOSTNAME: fit.hostname,
         EXTRA_PORTS: dict(fit.ports),
+        EXTRA_AGENT_FACTS: dict(fit.facts),
         EXTRA_RACK: rack,
         EXTRA_RESOURCE_ID: req.resource_id,
         EXTRA_PERSISTENCE_ID: req.persistence_id,

@@ -54,12 +54,9 @@ def all_records(snapshot: StoreSnapshot) -> list[TaskRecord]:
 
 def placement_context(records: Iterable[TaskRecord], max_nodes_per_agent: int) -> PlacementContext:
     """Where nodes hold reservations: every record but those whose agent is gone for good."""
-    placed: dict[str, dict[str, set[str]]] = {}
-    for rec in records:
-        if rec.state in GONE_STATES:
-            continue
-        placed.setdefault(rec.cluster, {}).setdefault(rec.agent_id, set()).add(rec.node)
-    return PlacementContext(placed, max_nodes_per_agent)
+    return PlacementContext.from_records(
+        (r for r in records if r.state not in GONE_STATES), max_nodes_per_agent
+    )
 
 
 def referenced_keys(snapshot: StoreSnapshot) -> frozenset[ReservationKey] | None:

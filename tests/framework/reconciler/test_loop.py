@@ -65,6 +65,8 @@ async def test_the_record_is_stored_before_the_accept_that_launches_it() -> None
     assert stored.task_id == task["task_id"]["value"] and stored.status is None
     # What a relaunch in place and the seeds endpoint need later is in the record.
     assert stored.hostname == "agent-1.example" and stored.extra["rack"] == "r1"
+    # The agent's facts, for the placement rules of later nodes.
+    assert stored.agent_facts == {"hostname": "agent-1.example", "rack": "r1"}
     assert set(stored.ports) == {"storage", "ssl_storage", "native_transport", "jmx", "sidecar"}
     assert stored.extra["resource_id"] and stored.extra["persistence_id"]
     env = {v["name"]: v["value"] for v in task["command"]["environment"]["variables"]}

@@ -1,0 +1,125 @@
+"""Placement rules (Marathon-style constraints) against agent facts, and in offer evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from framework.offers.evaluate import Fit, NoFit, PlacementContext, evaluate, plan_offers
+from framework.offers.placement import agent_facts, violation
+from framework.offers.requirements import NodeRequirements
+from model.cluster import parse_placement
+from model.records import TaskRecord
+from tests.framework.offers.offer_factory import PRINCIPAL, ROLE, offer
+
+
+def test_agent_facts_are_hostname_attributes_and_fault_domain() -> None:
+    o = offer("a1", rack="r1", zone="z1")
+    o["attributes"] += [
+        {"name": "ssd", "type": "SCALAR", "scalar": {"value": 2.0}},
+        {"name": "tags", "type": "SET", "set": {"item": ["x", "y"]}},
+        {"name": "slots", "type": "RANGES", "ranges": {"range": [{"begin": 1, "end": 3}]}},
+    ]
+    assert agent_facts(o) == {
+        "hostname": "a1.example",
+        "rack": "r1",
+        "zone": "z1",
+        "region": "eu",
+        "ssd": "2",
+        "tags": "{x,y}",
+        "slots": "[1-3]",
+    }
+
+
+AGENT = {"hostname": "h1", "rack": "r1"}
+
+
+@pytest.mark.parametrize(
+    ("rules", "others", "broken"),
+    [
+        ("hostname:UNIQUE", [{"hostname": "h2"}], None),
+        ("hostname:UNIQUE", [{"hostname": "h1"}], "another node of the cluster is on hostname 'h1'"),
+        ("rack:CLUSTER:r1", [], None),
+        ("rack:IS:r2", [], "rack is 'r1', not 'r2'"),
+        ("hostname:LIKE:h[0-9]", [], None),
+        ("hostname:LIKE:h", [], "does not match 'h'"),  # the whole value must match
+        ("hostname:UNLIKE:h1", [], "matches 'h1'"),
+        ("zone:UNLIKE:z1", [], None),  # an agent without the field is never like anything
+        ("zone:LIKE:z1", [], "the agent has no 'zone'"),
+        ("zone:UNIQUE", [], "the agent has no 'zone'"),
+        ("rack:MAX_PER:2", [{"rack": "r1"}], None),
+        ("rack:MAX_PER:2", [{"rack": "r1"}, {"rack": "r1"}, {"rack": "r2"}], "'r1' already holds 2 node(s)"),
+        # GROUP_BY: the least used value first.
+        ("rack:GROUP_BY", [{"rack": "r2"}], None),
+        ("rack:GROUP_BY", [{"rack": "r1"}, {"rack": "r2"}], None),
+        ("rack:GROUP_BY", [{"rack": "r1"}, {"rack": "r2"}, {"rack": "r1"}], "another value holds 1"),
+        # With the number of values, values not seen yet count as empty.
+        ("rack:GROUP_BY:3", [{"rack": "r1"}, {"rack": "r2"}], "another value holds 0"),
+        ("rack:GROUP_BY:2", [{"rack": "r1"}, {"rack": "r2"}], None),
+        ("hostname:UNIQUE,rack:IS:r2", [{"hostname": "h2"}], "placement rack:IS:r2"),
+    ],
+)
+def test_rules(rules: str, others: list[dict[str, str]], broken: str | None) -> None:
+    got = violation(parse_placement(rules), AGENT, others)
+    if broken is None:
+        assert got is None
+    else:
+        assert got is not None and broken in got, got
+
+
+def req(node: str, placement: str, **kw: Any) -> NodeRequirements:
+    return NodeRequirements(
+        cluster="c1",
+        node=node,
+        role=ROLE,
+        principal=PRINCIPAL,
+        cpus=1,
+        mem=1024,
+        disk=1024,
+        resource_id=f"{node}-r",
+        persistence_id=f"c1-{node}-data",
+        placement=parse_placement(placement),
+        **kw,
+    )
+
+
+def test_group_by_rack_spreads_a_batch_over_the_racks() -> None:
+    offers = [
+        offer(f"a{i}", f"o{i}", rack=rack) for i, rack in enumerate(["r1", "r1", "r1", "r2", "r2", "r3"])
+    ]
+    nodes = [req(f"node-{i}", "hostname:UNIQUE,rack:GROUP_BY:3") for i in range(3)]
+    plan = plan_offers(offers, nodes, PlacementContext({}, 1))
+    racks = sorted(f.facts["rack"] for f in plan.fits)
+    assert racks == ["r1", "r2", "r3"]
+    assert "rack:GROUP_BY:3" in plan.reasons["o1"]
+
+
+def test_rules_count_the_nodes_already_placed_but_not_the_node_itself() -> None:
+    placed = [
+        TaskRecord("c1", "node-0", {"task_id": {"value": "t0"}, "agent_id": {"value": "a0"}},
+                   extra={"agent": {"hostname": "a0.example", "rack": "r1"}}),
+        TaskRecord("c1", "node-1", {"task_id": {"value": "t1"}, "agent_id": {"value": "a1"}},
+                   extra={"hostname": "a1.example"}),  # an older record: the hostname only
+    ]  # fmt: skip
+    ctx = PlacementContext.from_records(placed)
+    rule = "hostname:UNIQUE,rack:MAX_PER:1"
+    refused = evaluate(offer("a5", rack="r1"), req("node-2", rule), ctx)
+    assert isinstance(refused, NoFit) and "rack:MAX_PER:1" in refused.reason
+    assert isinstance(evaluate(offer("a5", rack="r2"), req("node-2", rule), ctx), Fit)
+    # A replacement of node-0 does not count node-0 against itself.
+    assert isinstance(evaluate(offer("a5", rack="r1"), req("node-0", rule), ctx), Fit)
+    # The hostname of an old record still counts for UNIQUE.
+    same_host = offer("a9", rack="r3")
+    same_host["hostname"] = "a1.example"
+    refused = evaluate(same_host, req("node-2", rule), ctx)
+    assert isinstance(refused, NoFit) and "hostname 'a1.example'" in refused.reason
+
+
+def test_a_relaunch_in_place_ignores_the_rules() -> None:
+    # The node holds its reservation there already: rules only decide where new nodes go.
+    placed = [TaskRecord("c1", "node-1", {"task_id": {"value": "t1"}, "agent_id": {"value": "a1"}},
+                         extra={"agent": {"hostname": "a1.example", "rack": "r1"}})]  # fmt: skip
+    ctx = PlacementContext.from_records(placed)
+    fit = evaluate(offer("a1", rack="r1"), req("node-1", "rack:IS:r9", agent_id="a1"), ctx)
+    assert isinstance(fit, NoFit) and "placement" not in fit.reason  # refused for its volume only

@@ -321,3 +321,24 @@ def nodetool_command(paths: NodePaths, jmx_port: int, args: Sequence[str]) -> tu
         str(jmx_port),
         *args,
     )
+
+
+JMX_STATUS_SOURCE = Path(__file__).with_name("JmxStatus.java")
+
+
+def jmx_status_command(paths: NodePaths, jmx_port: int) -> tuple[str, ...]:
+    """The resident status helper (``sidecar.node_status``): a single-file Java program compiled
+    in memory at start, so nothing is built or shipped but its source. It needs no Cassandra
+    classes: every value it reads over JMX is a JDK type."""
+    return (
+        str(paths.java),
+        "-Xmx64m",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-Xss512k",
+        f"-Djava.io.tmpdir={paths.tmp}",
+        f"-Duser.home={paths.sandbox}",
+        str(JMX_STATUS_SOURCE),
+        "127.0.0.1",
+        str(jmx_port),
+    )

@@ -2,17 +2,17 @@
 
 - ``GET /health``: the Cassandra process is alive (200) or not (503).
 - ``GET /ready``: CQL answers on the node's own address and native port (cassandra-driver).
-- ``GET /status``: the node as nodetool sees it: mode, host id, datacenter, rack, load, tokens,
-  and its view of the ring (``UN``/``DN``...).
+- ``GET /status``: the node as nodetool would show it: mode, host id, datacenter, rack, load,
+  tokens, and its view of the ring (``UN``/``DN``...), read over JMX (``sidecar.node_status``).
 - ``GET /v1/jobs``, ``POST /v1/jobs`` (a ``model.maintenance.Job``), ``GET|DELETE /v1/jobs/{id}``:
   the maintenance jobs (cleanup, repair) the scheduler runs here, one at a time
   (``sidecar.jobs``). 201 started, 200 already known, 409 another job runs or Cassandra does not,
   400 a malformed job, 404 an unknown id; DELETE stops a running job.
 
-Each nodetool call is a JVM costing ~1.2 CPU-seconds here, and a refresh takes three, while the
-scheduler polls every node every few seconds: /status is therefore cached, 30 s while the node
-is NORMAL and sees the whole ring UN, 5 s while anything is in motion. ``age_s`` says how old
-the answer is; a stop clears the cache so DRAINING/DRAINED show at once.
+/status is cached briefly: 5 s while the node is NORMAL and sees the whole ring UN, 1 s while
+anything is in motion. Read through the nodetool fallback (three JVMs, ~1.2 CPU-seconds each)
+it is cached 30 s and 5 s. ``age_s`` says how old the answer is and ``source`` where it came
+from; a stop clears the cache so DRAINING/DRAINED show at once.
 """
 
 from __future__ import annotations
@@ -30,19 +30,21 @@ from model.errors import Conflict, InvalidInput
 from model.maintenance import Job
 from model.node_config import NodeConfig
 from sidecar.jobs import JobRunner
-from sidecar.nodetool import Nodetool, NodetoolError, RingMember
+from sidecar.node_status import NodeView, StatusReader, StatusUnavailable
+from sidecar.nodetool import RingMember
 
 log = logging.getLogger(__name__)
 
-STABLE_TTL_S = 30.0
-CHANGING_TTL_S = 5.0
+# (settled, changing) cache lifetimes per source: a JMX read costs almost nothing.
+STATUS_TTL_S = {"jmx": (5.0, 1.0), "nodetool": (30.0, 5.0)}
 
 
 def status_ttl(status: dict[str, Any]) -> float:
     """How long a /status answer may be served again: long only when nothing is changing."""
     ring = status.get("ring") or []
     settled = status.get("mode") == "NORMAL" and all(m.get("state") == "UN" for m in ring)
-    return STABLE_TTL_S if settled else CHANGING_TTL_S
+    stable, changing = STATUS_TTL_S.get(status.get("source", "nodetool"), STATUS_TTL_S["nodetool"])
+    return stable if settled else changing
 
 
 @dataclass(frozen=True)
@@ -128,11 +130,11 @@ def _first_error(e: Exception) -> str:
 
 
 class StatusSource:
-    """``/status`` from nodetool (info + status + netstats in parallel), cached per status_ttl."""
+    """``/status`` from a ``StatusReader``, cached per ``status_ttl``."""
 
-    def __init__(self, node: NodeConfig, nodetool: Nodetool, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, node: NodeConfig, reader: StatusReader, clock: Callable[[], float] = time.monotonic):
         self._node = node
-        self._nodetool = nodetool
+        self._reader = reader
         self._clock = clock
         self._cached: tuple[float, dict[str, Any]] | None = None
         self._lock = asyncio.Lock()
@@ -142,29 +144,33 @@ class StatusSource:
             now = self._clock()
             if self._cached is not None and now - self._cached[0] < status_ttl(self._cached[1]):
                 return {**self._cached[1], "age_s": round(now - self._cached[0], 1)}
-            info, ring, mode = await asyncio.gather(
-                self._nodetool.info(), self._nodetool.status(), self._nodetool.mode()
-            )
-            status = {
-                "cluster": self._node.cluster,
-                "node": self._node.node,
-                "config_id": self._node.config_id,
-                "mode": mode,
-                "host_id": info.host_id,
-                "data_center": info.data_center,
-                "rack": info.rack,
-                "load": info.load,
-                "tokens": info.token_count,
-                "gossip_running": info.gossip_active,
-                "native_transport_running": info.native_transport_active,
-                "uptime_s": info.uptime_s,
-                "heap_used_mb": info.heap_used_mb,
-                "heap_total_mb": info.heap_total_mb,
-                "endpoint": f"{self._node.listen_address}:{self._node.ports.storage}",
-                "ring": [ring_entry(m) for m in ring],
-            }
+            status = self._body(await self._reader.read())
             self._cached = (self._clock(), status)
             return {**status, "age_s": 0.0}
+
+    def _body(self, view: NodeView) -> dict[str, Any]:
+        return {
+            "cluster": self._node.cluster,
+            "node": self._node.node,
+            "config_id": self._node.config_id,
+            "source": view.source,
+            "mode": view.mode,
+            "host_id": view.host_id,
+            "data_center": view.data_center,
+            "rack": view.rack,
+            "load": view.load,
+            "tokens": view.tokens,
+            "gossip_running": view.gossip_running,
+            "native_transport_running": view.native_transport_running,
+            "uptime_s": view.uptime_s,
+            "heap_used_mb": view.heap_used_mb,
+            "heap_total_mb": view.heap_total_mb,
+            "endpoint": f"{self._node.listen_address}:{self._node.ports.storage}",
+            "ring": [ring_entry(m) for m in view.ring],
+        }
+
+    async def close(self) -> None:
+        await self._reader.close()
 
     def invalidate(self) -> None:
         self._cached = None
@@ -216,7 +222,7 @@ def build_app(state: SidecarState) -> web.Application:
             )
         try:
             body = dict(await state.status.get())
-        except NodetoolError as e:
+        except StatusUnavailable as e:
             return web.json_response({"message": str(e), "phase": state.phase}, status=503)
         except ValueError as e:
             return web.json_response({"message": f"unexpected nodetool output: {e}"}, status=502)

@@ -23,11 +23,12 @@ from model.errors import InvalidInput
 from model.node_config import NodeConfig
 from sidecar.backups import Backups
 from sidecar.cassandra_process import CassandraProcess, task_exit_code
-from sidecar.config import NodePaths, Seeds, dump_yaml, jvm_command, render
+from sidecar.config import NodePaths, Seeds, dump_yaml, jmx_status_command, jvm_command, render
 from sidecar.config import cassandra_yaml as yaml_of
 from sidecar.files import prepare_dirs, write_atomically, write_config
 from sidecar.http import CqlProbe, SidecarState, StatusSource, build_app, serve
 from sidecar.jobs import JobRunner
+from sidecar.node_status import JmxStatusReader, NodetoolStatusReader
 from sidecar.nodetool import Nodetool
 from sidecar.runtime import resolve_cassandra_lib, resolve_java
 from sidecar.seeds import SeedsClient, SeedsUnavailable, watch_seeds
@@ -50,7 +51,12 @@ class Sidecar:
             process_alive=lambda: self.process.alive,
             process_pid=lambda: self.process.pid,
             probe=CqlProbe(node.listen_address, node.ports.native_transport),
-            status=StatusSource(node, self.nodetool),
+            status=StatusSource(
+                node,
+                JmxStatusReader(
+                    jmx_status_command(paths, node.ports.jmx), NodetoolStatusReader(self.nodetool)
+                ),
+            ),
             jobs=JobRunner(
                 self.nodetool,
                 self._why_no_jobs,
@@ -141,6 +147,7 @@ class Sidecar:
             if self.process.alive:  # an exception above: never leave the JVM behind
                 await self.process.stop(min(node.kill_grace_period_s, 30.0))
             await self.state.probe.close()
+            await self.state.status.close()
             await stop_server()
 
 

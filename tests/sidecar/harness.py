@@ -29,6 +29,7 @@ import httpx
 from model.node_config import DEV_CASSANDRA_YAML, FAST_START_JVM_OPTIONS, NodeConfig
 from sidecar.http import CqlProbe, SidecarState, StatusSource
 from sidecar.jobs import JobRunner
+from sidecar.node_status import NodetoolStatusReader
 from sidecar.nodetool import Nodetool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,7 +236,7 @@ def running_state(
         process_alive=lambda: True,
         process_pid=lambda: 1,
         probe=probe,
-        status=StatusSource(node, nodetool),
+        status=StatusSource(node, NodetoolStatusReader(nodetool)),
         jobs=jobs or JobRunner(nodetool),
         phase="running",
     )

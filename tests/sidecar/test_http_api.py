@@ -10,8 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from sidecar.config import NodePaths
 from sidecar.http import (
-    CHANGING_TTL_S,
-    STABLE_TTL_S,
+    STATUS_TTL_S,
     CqlProbe,
     Readiness,
     SidecarState,
@@ -20,6 +19,7 @@ from sidecar.http import (
     status_ttl,
 )
 from sidecar.jobs import JobRunner
+from sidecar.node_status import NodetoolStatusReader
 from sidecar.nodetool import Nodetool
 from tests.sidecar.harness import node_config
 
@@ -69,7 +69,7 @@ def make_state(
         process_alive=lambda: alive,
         process_pid=lambda: 4242 if alive else None,
         probe=FakeProbe(probe),
-        status=StatusSource(node, nodetool, clock or Clock()),
+        status=StatusSource(node, NodetoolStatusReader(nodetool), clock or Clock()),
         jobs=JobRunner(nodetool),
         phase="running" if alive else "waiting-for-seeds",
     )
@@ -143,15 +143,18 @@ async def test_status_is_cached_long_only_while_nothing_changes(tmp_path: Path) 
         assert len(calls) == 9
 
 
+@pytest.mark.parametrize("source", ["jmx", "nodetool"])
 @pytest.mark.parametrize(
-    ("status", "ttl"),
+    ("status", "settled"),
     [
-        ({"mode": "NORMAL", "ring": [{"state": "UN"}, {"state": "UN"}]}, STABLE_TTL_S),
-        ({"mode": "NORMAL", "ring": [{"state": "UN"}, {"state": "DN"}]}, CHANGING_TTL_S),
-        ({"mode": "NORMAL", "ring": [{"state": "UN"}, {"state": "UJ"}]}, CHANGING_TTL_S),
-        ({"mode": "JOINING", "ring": [{"state": "UJ"}]}, CHANGING_TTL_S),
-        ({"mode": "DRAINED", "ring": []}, CHANGING_TTL_S),
+        ({"mode": "NORMAL", "ring": [{"state": "UN"}, {"state": "UN"}]}, True),
+        ({"mode": "NORMAL", "ring": [{"state": "UN"}, {"state": "DN"}]}, False),
+        ({"mode": "NORMAL", "ring": [{"state": "UN"}, {"state": "UJ"}]}, False),
+        ({"mode": "JOINING", "ring": [{"state": "UJ"}]}, False),
+        ({"mode": "DRAINED", "ring": []}, False),
     ],
 )
-def test_status_ttl(status: dict[str, object], ttl: float) -> None:
-    assert status_ttl(status) == ttl
+def test_status_ttl(status: dict[str, object], settled: bool, source: str) -> None:
+    stable, changing = STATUS_TTL_S[source]
+    assert stable > changing
+    assert status_ttl({**status, "source": source}) == (stable if settled else changing)

@@ -6,6 +6,7 @@ import signal
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import WhiteListRoundRobinPolicy
@@ -52,6 +53,7 @@ def test_node_serves_cql_reports_status_drains_on_sigterm_and_keeps_data(tmp_pat
             assert status.status_code == 200, status.text
             body = status.json()
             assert body["mode"] == "NORMAL"
+            assert body["source"] == "jmx"  # the resident reader, not nodetool JVMs
             assert (body["data_center"], body["rack"]) == ("dc-it", "rack-a")
             assert body["tokens"] == 1
             me = f"{ip}:{config.ports.storage}"
@@ -67,6 +69,10 @@ def test_node_serves_cql_reports_status_drains_on_sigterm_and_keeps_data(tmp_pat
 
             jvm_pid = sc.remember_cassandra_pid()
             assert jvm_pid is not None and alive(jvm_pid)
+            helpers = [
+                c for c in psutil.Process(sc.proc.pid).children() if "JmxStatus.java" in " ".join(c.cmdline())
+            ]
+            assert len(helpers) == 1, helpers  # one resident status reader, whatever the number of reads
             started = time.monotonic()
             sc.proc.send_signal(signal.SIGTERM)
             code = sc.proc.wait(timeout=config.kill_grace_period_s)
@@ -76,6 +82,7 @@ def test_node_serves_cql_reports_status_drains_on_sigterm_and_keeps_data(tmp_pat
             assert took < config.kill_grace_period_s
             assert "drained=True" in out, out[-3000:]
             assert not alive(jvm_pid)
+            assert not alive(helpers[0].pid), "the status helper outlived its sidecar"
             # A drained node has flushed everything: the commit log needs no replay on restart.
             assert "DRAINED" in (sandbox / "logs" / "system.log").read_text()
 

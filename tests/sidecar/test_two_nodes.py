@@ -59,7 +59,7 @@ def test_second_node_joins_through_seeds_and_seed_changes_are_reloaded(tmp_path:
                 s1.proc.send_signal(signal.SIGTERM)
                 assert s1.proc.wait(timeout=n1.kill_grace_period_s) == 0
             # A cleanly stopped node announces its shutdown and node-0 sees it down at once; its
-            # /status may serve a settled answer for up to 30 s (sidecar.http.STABLE_TTL_S).
+            # /status may serve a settled answer for a while (sidecar.http.STATUS_TTL_S).
             wait_until("node-1 DN from node-0", lambda: _ring(s0) == {a0: "UN", a1: "DN"}, 75)
             s0.proc.send_signal(signal.SIGTERM)
             assert s0.proc.wait(timeout=n0.kill_grace_period_s) == 0

@@ -331,6 +331,30 @@ def cluster_show(
     out.print_json(json.dumps(info["spec"]))
 
 
+@cluster_app.command("offers")
+def cluster_offers(
+    name: str, as_json: JsonOpt = False, api: ApiOpt = DEFAULT_API, token: TokenOpt = None
+) -> None:
+    """Nodes of NAME waiting for an offer that fits, and why each agent's offer did not."""
+    with _session(api, token) as client:
+        waits = client.get(f"/v1/clusters/{name}/offers")
+    if as_json:
+        _print_json(waits)
+        return
+    if not waits:
+        out.print(f"no node of {name} is waiting for an offer")
+        return
+    for w in waits:
+        checked = (
+            "no offer weighed yet"
+            if w["checked_s_ago"] is None
+            else f"offers weighed {w['checked_s_ago']:.0f}s ago"
+        )
+        out.print(f"[bold]{w['node']}[/bold] waiting {w['waiting_s']:.0f}s, {checked}")
+        for reason in w["reasons"]:
+            out.print(f"  {reason}", markup=False, highlight=False)
+
+
 @cluster_app.command("delete")
 def cluster_delete(
     name: str,

@@ -75,6 +75,11 @@ def storage_ports_in_use(store: Store, but: str) -> dict[int, str]:
     return out
 
 
+def offer_waits(view: SchedulerView, cluster: str) -> list[dict[str, Any]]:
+    require_target(view.store, cluster)
+    return [w.to_json() for w in view.offer_waits(cluster)]
+
+
 def cluster_status(plans: Mapping[str, Plan], uninstalling: bool) -> str:
     if uninstalling:
         return "UNINSTALLING"

@@ -77,6 +77,13 @@ class NodeInfo(BaseModel):
     ports: dict[str, int]
 
 
+class OfferWaitInfo(BaseModel):
+    node: str
+    waiting_s: float = Field(description="seconds since the scheduler first wanted to launch it")
+    checked_s_ago: float | None = Field(description="seconds since offers were weighed for it; null: not yet")
+    reasons: list[str] = Field(description='why each offer weighed last did not fit, "agent: reason"')
+
+
 class NodeDetail(NodeInfo):
     cql_ready: bool
     launch_count: int

@@ -32,6 +32,7 @@ from framework.views import (
     MESOS_SUBSCRIBING,
     ZOOKEEPER_CONNECTED,
     ZOOKEEPER_SUSPENDED,
+    OfferWait,
 )
 from model.node import NodeHealth
 from plans.model import Plan
@@ -131,6 +132,10 @@ class SchedulerService:
     def node_health(self, cluster: str) -> Mapping[str, NodeHealth]:
         term = self._term
         return term.reconciler.health(cluster) if term is not None else {}
+
+    def offer_waits(self, cluster: str) -> list[OfferWait]:
+        term = self._term
+        return term.reconciler.offer_waits(cluster) if term is not None else []
 
     def plans(self, cluster: str) -> dict[str, Plan]:
         """Built from a fresh read of the cluster (so an intent just written shows at once) plus

@@ -8,6 +8,7 @@ tests may pass any object with the same shape.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from framework.store.base import Store
@@ -24,6 +25,25 @@ MESOS_STANDBY = "standby"
 # Values of ``zookeeper_state()``.
 ZOOKEEPER_CONNECTED = "connected"
 ZOOKEEPER_SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True)
+class OfferWait:
+    """A node the scheduler wants to launch and has not placed: since when, and why the offers
+    weighed for it last did not fit (``"agent: reason"`` each; empty while no offer came)."""
+
+    node: str
+    waiting_s: float
+    checked_s_ago: float | None  # None: no offer weighed for it yet
+    reasons: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "node": self.node,
+            "waiting_s": round(self.waiting_s, 1),
+            "checked_s_ago": None if self.checked_s_ago is None else round(self.checked_s_ago, 1),
+            "reasons": list(self.reasons),
+        }
 
 
 class SchedulerView(Protocol):
@@ -59,4 +79,9 @@ class SchedulerView(Protocol):
 
     def node_health(self, cluster: str) -> Mapping[str, NodeHealth]:
         """What the sidecars last said, by node name; empty for an unknown cluster."""
+        ...
+
+    def offer_waits(self, cluster: str) -> list[OfferWait]:
+        """The cluster's nodes waiting for an offer that fits, by node name; empty when none
+        waits (or this instance is not the leader)."""
         ...

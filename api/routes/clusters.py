@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Response
 
 from api import queries
 from api.context import AppContext
-from api.schemas import Accepted, ClusterInfo, ErrorBody, ScaleRequest
+from api.schemas import Accepted, ClusterInfo, ErrorBody, OfferWaitInfo, ScaleRequest
 from model.cluster import ClusterSpec
 
 SPEC_EXAMPLE = {"nodes": 3, "seeds": 2, "cpus": 1.0, "mem_mb": 2048, "heap_mb": 512}
@@ -42,6 +42,17 @@ def build(ctx: AppContext) -> APIRouter:
             ctx.health_fingerprint(cluster),
             lambda: queries.cluster_info(ctx.view, cluster),
         )
+
+    @router.get(
+        "/{cluster}/offers",
+        response_model=list[OfferWaitInfo],
+        responses=errors,
+        summary="Nodes waiting for an offer that fits, and why the latest offers did not",
+        description="Empty when nothing waits. Each reason names the agent and what it lacked: "
+        "resources, ports, a placement rule, the agent a node's volume is on.",
+    )
+    def offers(cluster: str) -> list[dict[str, Any]]:
+        return queries.offer_waits(ctx.view, cluster)
 
     @router.put(
         "/{cluster}",

@@ -355,6 +355,9 @@ class OfferPlan:
     cleanups: Mapping[str, tuple[Json, ...]]
     declines: tuple[str, ...]
     reasons: Mapping[str, str]
+    # Each node left unplaced -> why each offer it was weighed against did not fit it
+    # ("agent: reason"); an operator's answer to "why does my node not start?".
+    waiting: Mapping[ReservationKey, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _with_batch_ports(req: NodeRequirements, shared: Mapping[str, Mapping[str, int]]) -> NodeRequirements:
@@ -404,6 +407,7 @@ def plan_offers(
     cleanups: dict[str, tuple[Json, ...]] = {}
     declines: list[str] = []
     reasons: dict[str, str] = {}
+    why: dict[ReservationKey, list[str]] = {req.key: [] for req in nodes}
     shared: dict[str, dict[str, int]] = {}
     for offer in offers:
         view = offer if isinstance(offer, OfferView) else view_offer(offer)
@@ -422,6 +426,7 @@ def plan_offers(
                         shared.setdefault(req.cluster, {n: decision.ports[n] for n in req.shared_port_names})
                     break
                 first_reason = first_reason or f"{req.cluster}/{req.node}: {decision.reason}"
+                why[req.key].append(f"{view.hostname or view.agent_id}: {decision.reason}")
             if chosen is not None:
                 break
         if chosen is not None:
@@ -434,4 +439,10 @@ def plan_offers(
                 continue
         declines.append(view.offer_id)
         reasons[view.offer_id] = first_reason or "no pending node needs resources"
-    return OfferPlan(tuple(fits), cleanups, tuple(declines), reasons)
+    unplaced = [req for pool in (*pinned.values(), floating) for req in pool]
+    waiting = {
+        req.key: tuple(why[req.key])
+        or (f"no offer from agent {req.agent_id}" if req.agent_id is not None else "no offer weighed",)
+        for req in unplaced
+    }
+    return OfferPlan(tuple(fits), cleanups, tuple(declines), reasons, waiting)

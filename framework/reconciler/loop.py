@@ -49,6 +49,7 @@ from framework.reconciler.offers import (
 )
 from framework.reconciler.updates import Outcome, already_recorded, store_update, task_id_of
 from framework.store.base import Store, StoreSnapshot
+from framework.views import OfferWait
 from model.errors import CassandraMesosError, InvalidInput
 from model.node import NodeHealth
 from model.records import ACTIVE_STATES, TaskRecord
@@ -73,6 +74,8 @@ Json = dict[str, Any]
 T = TypeVar("T")
 # Launches in flight at once within one cycle (each: one ZooKeeper write, then one ACCEPT).
 LAUNCH_CONCURRENCY = 8
+# Per waiting node, the reasons kept for the API: one per offer weighed, and agents can be many.
+MAX_WAIT_REASONS = 20
 # A sidecar is asked again to start or stop the same job at most this often.
 JOB_CALL_RETRY_S = 5.0
 MaintenanceAction = StartJob | RecordJobResult | StopJob | OfferCleanup
@@ -167,6 +170,8 @@ class Reconciler:
         # "start|stop/<task id>/<job id>" -> when its sidecar was last asked to start or stop it.
         self._job_calls: dict[str, float] = {}
         self._peers = PeerSchedule.empty()
+        # (cluster, node) of a wanted launch -> (since, last weighed or None, why offers did not fit)
+        self._waits: dict[tuple[str, str], tuple[float, float | None, tuple[str, ...]]] = {}
         self.cycles = 0
         self.launched: list[str] = []
 
@@ -193,6 +198,14 @@ class Reconciler:
 
     def health(self, cluster: str) -> Mapping[str, NodeHealth]:
         return dict(self._health.get(cluster, {}))
+
+    def offer_waits(self, cluster: str) -> list[OfferWait]:
+        now = self._clock()
+        return [
+            OfferWait(node, now - since, None if at is None else now - at, reasons)
+            for (c, node), (since, at, reasons) in sorted(self._waits.items())
+            if c == cluster
+        ]
 
     def synced_peers(self, cluster: str) -> frozenset[str]:
         """Peer URLs a datacenter exchange of ``cluster`` succeeded with in this term."""
@@ -536,6 +549,9 @@ class Reconciler:
             pending_keys.add(f"{cp.cluster}/{act.node}/{count}")
 
         pending_keys.update(f"release/{cp.cluster}/{rel.node}" for cp, rel in releases)
+        self._waits = {k: w for k, w in self._waits.items() if k in wanted}
+        for key in wanted:
+            self._waits.setdefault(key, (now, None, ()))
 
         offers = self._book.take()
         answered: set[str] = set()
@@ -563,6 +579,15 @@ class Reconciler:
                         pending_keys.discard(f"{cp.cluster}/{act.node}/{rec.launch_count if rec else 0}")
 
                 answered.update(fit.offer_id for fit in result.fits)  # each launch answers its offer
+                for fit in result.fits:
+                    self._waits.pop((fit.node.cluster, fit.node.node), None)
+                for unplaced, why in result.waiting.items():
+                    node_key = (unplaced.cluster, unplaced.node)
+                    self._waits[node_key] = (
+                        self._waits.get(node_key, (now,))[0],
+                        now,
+                        why[:MAX_WAIT_REASONS],
+                    )
                 await asyncio.gather(*(launch(fit) for fit in result.fits))
                 for offer_id, ops in result.cleanups.items():
                     log.info("offer %s: destroying and unreserving orphaned resources", offer_id)

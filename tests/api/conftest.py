@@ -20,7 +20,7 @@ from framework.reconciler.cluster_plans import build_cluster_plans
 from framework.store.base import ANY_VERSION, Store
 from framework.store.base import ClusterState as StoredCluster
 from framework.store.zookeeper import ZooKeeperStore
-from framework.views import MESOS_SUBSCRIBED, ZOOKEEPER_CONNECTED
+from framework.views import MESOS_SUBSCRIBED, ZOOKEEPER_CONNECTED, OfferWait
 from model.node import NodeHealth, node_index
 from model.records import EXTRA_HOSTNAME, EXTRA_PORTS, TaskRecord
 from plans.model import Plan
@@ -39,6 +39,7 @@ class StoreView:
         self.woken = threading.Event()
         self.leader = True
         self.plan_builds = 0
+        self.waits: dict[str, list[OfferWait]] = {}
 
     @property
     def store(self) -> Store:
@@ -73,6 +74,9 @@ class StoreView:
 
     def node_health(self, cluster: str) -> Mapping[str, NodeHealth]:
         return self.health.get(cluster, {})
+
+    def offer_waits(self, cluster: str) -> list[OfferWait]:
+        return self.waits.get(cluster, [])
 
 
 def ports_of(node: str) -> dict[str, int]:

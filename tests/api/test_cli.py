@@ -10,6 +10,7 @@ import time
 from typer.testing import CliRunner, Result
 
 from cassandra_mesos.cli import app as cli
+from framework.views import OfferWait
 from tests.api.conftest import TOKEN, StoreView, launch
 
 
@@ -160,3 +161,19 @@ def test_cleanup_and_repair_commands(api_url: str, view: StoreView) -> None:
     assert run(api_url, "cleanup", "stop", "demo").exit_code == 0
     again = run(api_url, "cleanup", "stop", "demo")
     assert again.exit_code == 2 and "no cleanup to stop" in again.stderr
+
+
+def test_cluster_offers_says_which_node_waits_and_why(api_url: str, view: StoreView) -> None:
+    assert run(api_url, "cluster", "create", "demo", "--nodes", "3").exit_code == 0
+    r = run(api_url, "cluster", "offers", "demo")
+    assert r.exit_code == 0 and "no node of demo is waiting for an offer" in r.stdout
+    view.waits["demo"] = [
+        OfferWait("node-2", 61.0, 2.0, ("a3.example: placement rack:IS:r1: rack is 'r3', not 'r1'",))
+    ]
+    r = run(api_url, "cluster", "offers", "demo")
+    assert r.exit_code == 0, r.output
+    assert "node-2 waiting 61s, offers weighed 2s ago" in r.stdout
+    assert "a3.example: placement rack:IS:r1: rack is 'r3', not 'r1'" in r.stdout
+    assert json.loads(run(api_url, "cluster", "offers", "demo", "--json").stdout)[0]["node"] == "node-2"
+    r = run(api_url, "cluster", "offers", "nope")
+    assert r.exit_code == 2 and "cluster 'nope' not found" in r.stderr

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from framework.store.zookeeper import ZooKeeperStore
+from framework.views import OfferWait
 from model.intents import PlanIntents
 from model.operations import UNINSTALL, Uninstall, operation_of
 from tests.api.conftest import StoreView, launch
@@ -196,3 +197,22 @@ def test_a_new_cluster_may_not_name_storage_ports_another_cluster_uses(
         ).status_code
         == 202
     )
+
+
+def test_offers_lists_the_nodes_waiting_for_an_offer_and_why(client: TestClient, view: StoreView) -> None:
+    assert client.get("/v1/clusters/nope/offers").status_code == 404
+    client.put("/v1/clusters/demo", json={"nodes": 3})
+    assert client.get("/v1/clusters/demo/offers").json() == []
+    view.waits["demo"] = [
+        OfferWait("node-2", 42.04, 1.26, ("agent-3: placement rack:IS:r1: rack is 'r3', not 'r1'",)),
+        OfferWait("node-3", 5.0, None, ()),
+    ]
+    assert client.get("/v1/clusters/demo/offers").json() == [
+        {
+            "node": "node-2",
+            "waiting_s": 42.0,
+            "checked_s_ago": 1.3,
+            "reasons": ["agent-3: placement rack:IS:r1: rack is 'r3', not 'r1'"],
+        },
+        {"node": "node-3", "waiting_s": 5.0, "checked_s_ago": None, "reasons": []},
+    ]

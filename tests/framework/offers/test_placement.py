@@ -123,3 +123,17 @@ def test_a_relaunch_in_place_ignores_the_rules() -> None:
     ctx = PlacementContext.from_records(placed)
     fit = evaluate(offer("a1", rack="r1"), req("node-1", "rack:IS:r9", agent_id="a1"), ctx)
     assert isinstance(fit, NoFit) and "placement" not in fit.reason  # refused for its volume only
+
+
+def test_a_node_left_unplaced_gets_the_reason_of_every_offer_weighed() -> None:
+    offers = [offer("a1", "o1", rack="r1"), offer("a2", "o2", rack="r2", mem=512)]
+    nodes = [req("node-0", "rack:IS:r2")]
+    plan = plan_offers(offers, nodes, PlacementContext({}, 1))
+    assert plan.fits == ()
+    (key,) = plan.waiting
+    assert key.node == "node-0"
+    assert plan.waiting[key][0] == "a1.example: node-0 of c1: placement rack:IS:r2: rack is 'r1', not 'r2'"
+    assert plan.waiting[key][1].startswith("a2.example: ") and "mem" in plan.waiting[key][1]
+    # A node pinned to its agent (its volume is there) waits for that agent's offer.
+    pinned = plan_offers([offer("a1", "o1")], [req("node-1", "", agent_id="a9")], PlacementContext({}, 1))
+    assert list(pinned.waiting.values()) == [("no offer from agent a9",)]

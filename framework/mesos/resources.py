@@ -151,6 +151,18 @@ def is_plain(res: Mapping[str, Any]) -> bool:
     return "revocable" not in res and "shared" not in res and not res.get("disk") and "provider_id" not in res
 
 
+def is_mount_disk(res: Mapping[str, Any]) -> bool:
+    """A MOUNT disk (a whole device mounted on the agent) without a volume yet."""
+    disk = res.get("disk") or {}
+    return (
+        res.get("name") == "disk"
+        and (disk.get("source") or {}).get("type") == "MOUNT"
+        and "persistence" not in disk
+        and "revocable" not in res
+        and "shared" not in res
+    )
+
+
 def same_resource(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Mesos identity of two resources (§3.8): all but quantities, volume and persistence principal."""
     return _identity(a) == _identity(b)

@@ -42,6 +42,8 @@ class OfferView:
     raw: Mapping[str, Any] = field(repr=False)
     # What placement rules can name: hostname, attributes, fault domain (framework.offers.placement).
     facts: Mapping[str, str] = field(default_factory=dict)
+    # Unreserved MOUNT disks (whole devices: taken whole or not at all), smallest first.
+    mount_disks: tuple[Json, ...] = ()
 
 
 def rack_of(offer: Mapping[str, Any], attribute: str = RACK_ATTRIBUTE) -> str | None:
@@ -60,11 +62,14 @@ def view_offer(offer: Mapping[str, Any], rack_attribute: str = RACK_ATTRIBUTE) -
     role = (offer.get("allocation_info") or {}).get("role")
     unreserved: dict[str, float] = {}
     ports: list[rs.Range] = []
+    mounts: list[Json] = []
     owned: dict[ReservationKey, list[Json]] = {}
     for res in offer.get("resources") or []:
         if role is None:
             role = rs.allocation_role(res)
         if rs.is_unreserved(res):
+            if rs.is_mount_disk(res):
+                mounts.append(res)
             if not rs.is_plain(res):
                 continue
             if res.get("type") == "SCALAR":
@@ -86,6 +91,7 @@ def view_offer(offer: Mapping[str, Any], rack_attribute: str = RACK_ATTRIBUTE) -
         owned={k: tuple(v) for k, v in owned.items()},
         raw=offer,
         facts=agent_facts(offer),
+        mount_disks=tuple(sorted(mounts, key=rs.scalar_value)),
     )
 
 
@@ -188,7 +194,8 @@ def evaluate(
             return no(f"{req.node} of {req.cluster}: {broken}")
 
     volume = [r for r in owned if r.get("name") == "disk" and rs.persistence_id(r) == req.persistence_id]
-    plain_disk = [r for r in owned if r.get("name") == "disk" and not r.get("disk")]
+    # Reserved for the node but without its volume yet (a CREATE that did not happen).
+    plain_disk = [r for r in owned if r.get("name") == "disk" and rs.persistence_id(r) is None]
     if req.agent_id is not None and not volume and not plain_disk:
         # Creating a fresh volume here would silently start the node without its data.
         return no(
@@ -235,8 +242,16 @@ def evaluate(
     if volume:
         task_resources.append(volume[0])
     else:
+        base: Json | None
         if plain_disk:
             base = max(plain_disk, key=rs.scalar_value)
+        elif req.disk_type == "MOUNT":
+            base = _mount_disk(view, req, reservation)
+            if base is None:
+                sizes = ", ".join(f"{rs.scalar_value(d):g}" for d in view.mount_disks) or "none"
+                shortfalls.append(f"disk: need a MOUNT disk of at least {req.disk:g} MB, offered {sizes}")
+            else:
+                to_reserve.append(base)
         elif view.unreserved.get("disk", 0.0) + 1e-9 < req.disk:
             shortfalls.append(
                 f"disk: need {req.disk:g}, offered {view.unreserved.get('disk', 0.0):g} unreserved"
@@ -277,6 +292,17 @@ def evaluate(
         preparation=tuple(preparation),
         task_resources=tuple(task_resources),
     )
+
+
+def _mount_disk(view: OfferView, req: NodeRequirements, reservation: Json) -> Json | None:
+    """The smallest offered MOUNT disk that holds ``req.disk``, reserved whole for the node."""
+    for disk in view.mount_disks:
+        if rs.scalar_value(disk) + 1e-9 >= req.disk:
+            reserved = dict(disk)
+            reserved["reservations"] = [reservation]
+            reserved.pop("role", None)
+            return reserved
+    return None
 
 
 def _ports(

@@ -73,6 +73,8 @@ class NodeRequirements:
     shared_ports_taken: frozenset[int] = frozenset()
     # The spec's placement rules, checked for new placements only (framework.offers.placement).
     placement: tuple[PlacementRule, ...] = ()
+    # ROOT: a slice of the agent's root disk; MOUNT: a whole MOUNT disk of at least ``disk`` MB.
+    disk_type: str = "ROOT"
     rack: str | None = None
     # A replacement must land elsewhere than the node it replaces (that agent may come back).
     avoid_agent_id: str | None = None
@@ -88,6 +90,8 @@ class NodeRequirements:
                 raise InvalidInput(
                     f"node requirements of {self.node}: {name} must be > 0, got {getattr(self, name)}"
                 )
+        if self.disk_type not in ("ROOT", "MOUNT"):
+            raise InvalidInput(f"node requirements of {self.node}: disk_type must be ROOT or MOUNT")
         if len(set(self.port_names)) != len(self.port_names):
             raise InvalidInput(
                 f"node requirements of {self.node}: duplicate port names {list(self.port_names)}"

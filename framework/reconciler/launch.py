@@ -117,6 +117,7 @@ def requirements(
         fixed_ports=dict(cluster_ports or {}),
         shared_ports_taken=other_clusters_ports,
         placement=spec.placement_rules,
+        disk_type=spec.disk_type,
     )
 
 

@@ -343,3 +343,42 @@ def test_placement_from_records_blocks_the_agents_of_recorded_nodes() -> None:
     assert isinstance(evaluate(offer(agent="agent-2"), req(), ctx), Fit)
     # A node's own record never blocks it.
     assert isinstance(evaluate(offer(agent="agent-1"), req(node="node-1"), ctx), Fit)
+
+
+def mount_disk(root: str, mb: float) -> dict[str, Any]:
+    res = rs.scalar("disk", mb, ROLE)
+    res["disk"] = {"source": {"type": "MOUNT", "mount": {"root": root}}}
+    return res
+
+
+def test_a_mount_node_takes_the_smallest_mount_disk_that_holds_it_whole() -> None:
+    o = offer(disk=100_000)
+    o["resources"] += [
+        mount_disk("/mnt/big", 500_000),
+        mount_disk("/mnt/small", 20_000),
+        mount_disk("/mnt/tiny", 1_000),
+    ]
+    fit = evaluate(o, req(disk=4096, disk_type="MOUNT"))
+    assert isinstance(fit, Fit)
+    ops = ops_of(fit)
+    (disk,) = [r for r in ops[0]["reserve"]["resources"] if r["name"] == "disk"]
+    # Reserved whole, with its source, labelled for the node.
+    assert disk["scalar"]["value"] == 20_000 and disk["disk"]["source"]["mount"]["root"] == "/mnt/small"
+    assert rs.labels_of(disk["reservations"][-1])["node"] == "node-0"
+    (volume,) = ops[1]["create"]["volumes"]
+    assert volume["disk"]["source"]["mount"]["root"] == "/mnt/small"
+    assert volume["disk"]["persistence"]["id"] == "c1-node-0-data" and volume["scalar"]["value"] == 20_000
+    # A ROOT node leaves MOUNT disks alone and slices the root disk.
+    root = evaluate(o, req(disk=4096))
+    assert isinstance(root, Fit)
+    (root_disk,) = [r for r in ops_of(root)[0]["reserve"]["resources"] if r["name"] == "disk"]
+    assert "disk" not in root_disk and root_disk["scalar"]["value"] == 4096
+
+
+def test_a_mount_node_is_refused_without_a_mount_disk_big_enough() -> None:
+    o = offer()
+    o["resources"].append(mount_disk("/mnt/tiny", 1_000))
+    miss = evaluate(o, req(disk=4096, disk_type="MOUNT"))
+    assert isinstance(miss, NoFit) and "need a MOUNT disk of at least 4096 MB, offered 1000" in miss.reason
+    plain = evaluate(offer(), req(disk=4096, disk_type="MOUNT"))
+    assert isinstance(plain, NoFit) and "offered none" in plain.reason

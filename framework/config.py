@@ -105,6 +105,9 @@ class TimingConfig(_Section):
     health_timeout_s: float = Field(default=2.0, gt=0)
     # A KILL is sent again if the task is still active this long after.
     kill_retry_s: float = Field(default=30.0, gt=0)
+    # With nothing to launch offers are suppressed; this often they are revived for a while so
+    # reservations orphaned meanwhile are cleaned up. 0: never.
+    orphan_sweep_s: float = Field(default=900.0, ge=0)
     driver_backoff_initial_s: float = Field(default=0.5, gt=0)
     driver_backoff_max_s: float = Field(default=15.0, gt=0)
 

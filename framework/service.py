@@ -71,6 +71,7 @@ def reconciler_settings(config: SchedulerConfig) -> ReconcilerSettings:
         health_interval_s=t.health_interval_s,
         health_timeout_s=t.health_timeout_s,
         kill_retry_s=t.kill_retry_s,
+        orphan_sweep_s=t.orphan_sweep_s,
         max_nodes_per_agent=config.max_nodes_per_agent,
         rack_attribute=config.rack_attribute,
         peer_token=config.api.token,

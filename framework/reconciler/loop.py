@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -121,6 +122,8 @@ class ReconcilerSettings:
     health_timeout_s: float = 2.0
     kill_retry_s: float = 30.0
     revive_every_s: float = 30.0
+    # With nothing to launch, offers are revived this often to clean orphaned reservations.
+    orphan_sweep_s: float = 900.0
     coalesce_s: float = 0.1
     # Agent attribute naming the rack (else the fault domain's zone).
     rack_attribute: str = "rack"
@@ -602,15 +605,19 @@ class Reconciler:
             raise
 
         pending = frozenset(pending_keys)
-        decision = self._interest.decide(pending, now, settings.revive_every_s)
+        sweep_every = settings.orphan_sweep_s if settings.orphan_sweep_s > 0 else math.inf
+        decision = self._interest.decide(pending, now, settings.revive_every_s, sweep_every)
         if decision is Interest.REVIVE:
-            log.info("reviving offers for %d pending launch(es)", len(pending))
+            if pending:
+                log.info("reviving offers for %d pending launch(es)", len(pending))
+            else:
+                log.info("reviving offers for a sweep of orphaned reservations")
             await mesos.revive([settings.role])
-            self._interest = OfferInterest(False, pending, now)
+            self._interest = OfferInterest(False, pending, now, sweeping=not pending)
         elif decision is Interest.SUPPRESS:
             log.info("nothing to launch: suppressing offers")
             await mesos.suppress([settings.role])
-            self._interest = OfferInterest(True, pending, self._interest.last_revive)
+            self._interest = OfferInterest(True, pending, now)  # the sweep clock starts now
         else:
             self._interest = OfferInterest(self._interest.suppressed, pending, self._interest.last_revive)
 

@@ -8,6 +8,7 @@ appears, so a long filter costs nothing and keeps the master from offering them 
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,9 @@ from framework.reconciler.launch import reservation_key
 from framework.store.base import StoreSnapshot
 from model.records import TaskRecord
 from plans.cassandra.state import GONE_STATES
+
+# How long offers are held after an orphan sweep's revive: a few allocation rounds.
+SWEEP_WINDOW_S = 15.0
 
 Json = dict[str, Any]
 
@@ -80,11 +84,28 @@ class OfferInterest:
 
     suppressed: bool | None  # None: unknown (just subscribed)
     pending: frozenset[str]  # keys of the launches waiting for an offer
-    last_revive: float
+    last_revive: float  # when offers were last revived (or suppressed)
+    # The last revive was a sweep for orphaned reservations, not for work.
+    sweeping: bool = False
 
-    def decide(self, pending: frozenset[str], now: float, revive_every: float) -> Interest:
+    def decide(
+        self,
+        pending: frozenset[str],
+        now: float,
+        revive_every: float,
+        sweep_every: float = math.inf,
+        sweep_window: float = SWEEP_WINDOW_S,
+    ) -> Interest:
+        """REVIVE, SUPPRESS or nothing. Suppressed, no offer comes, so reservations orphaned
+        meanwhile (a node forgotten, a failed uninstall) would stay until the next work: every
+        ``sweep_every`` the framework revives without work, holds the offers for
+        ``sweep_window`` so each agent's reaches the cleanup, then suppresses again."""
         if not pending:
-            return Interest.NONE if self.suppressed is True else Interest.SUPPRESS
+            if self.suppressed is True:
+                return Interest.REVIVE if now - self.last_revive >= sweep_every else Interest.NONE
+            if self.sweeping and now - self.last_revive < sweep_window:
+                return Interest.NONE
+            return Interest.SUPPRESS
         if self.suppressed is not False or pending - self.pending:
             return Interest.REVIVE
         # Work still unplaced: filters of earlier declines may hide the offer it needs.

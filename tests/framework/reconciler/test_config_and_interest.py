@@ -62,3 +62,22 @@ def test_offer_interest(
 ) -> None:
     interest = OfferInterest(suppressed, frozenset(before), 100.0)
     assert interest.decide(frozenset(now_pending), 100.0 + elapsed, 30.0) is expected
+
+
+@pytest.mark.parametrize(
+    ("suppressed", "sweeping", "elapsed", "expected"),
+    [
+        (True, False, 899, Interest.NONE),  # suppressed, not time to sweep yet
+        (True, False, 900, Interest.REVIVE),  # sweep: offers come back for the orphan cleanup
+        (False, True, 5, Interest.NONE),  # sweeping: hold the offers a few allocation rounds
+        (False, True, 15, Interest.SUPPRESS),  # sweep over
+        (False, False, 5, Interest.SUPPRESS),  # work done: suppress at once, no hold
+    ],
+)
+def test_offer_interest_sweeps_for_orphans_while_idle(
+    suppressed: bool, sweeping: bool, elapsed: float, expected: Interest
+) -> None:
+    interest = OfferInterest(suppressed, frozenset(), 100.0, sweeping=sweeping)
+    assert (
+        interest.decide(frozenset(), 100.0 + elapsed, 30.0, sweep_every=900.0, sweep_window=15.0) is expected
+    )

@@ -318,3 +318,30 @@ async def test_a_new_cluster_takes_storage_ports_no_other_cluster_shares() -> No
     assert got is not None
     # c1 shares 31099/31100 and c2 named 31097/31098: c3 must be able to sit beside both anywhere.
     assert (got[0].ports["storage"], got[0].ports["ssl_storage"]) == (31095, 31096)
+
+
+async def test_an_idle_framework_revives_now_and_then_to_clean_orphaned_reservations() -> None:
+    store = MemoryStore()
+    now = [1000.0]
+    settings = replace(SETTINGS, orphan_sweep_s=900.0)
+    rec = Reconciler(store, settings, COMMAND, clock=lambda: now[0], new_id=ids())
+    mesos = FakeMesos()
+    rec.bind(mesos)
+    await rec.on_event({"type": "SUBSCRIBED", "subscribed": {"framework_id": {"value": "fw"}}})
+    await rec.cycle()
+    assert mesos.named("suppress") == [[ROLE]] and mesos.named("revive") == []
+    now[0] += 899
+    await rec.cycle()
+    assert mesos.named("revive") == []
+    now[0] += 1
+    await rec.cycle()
+    assert mesos.named("revive") == [[ROLE]]  # the sweep
+    orphan = node_reservations("gone", "node-0", "r-gone", "p-gone")
+    await rec.on_event({"type": "OFFERS", "offers": {"offers": [offer(agent="agent-2", reserved=orphan)]}})
+    await rec.cycle()
+    (accept,) = mesos.named("accept")
+    assert [op["type"] for op in accept[1]] == ["DESTROY", "UNRESERVE"]
+    assert len(mesos.named("suppress")) == 1  # offers held while the sweep lasts
+    now[0] += 16
+    await rec.cycle()
+    assert len(mesos.named("suppress")) == 2

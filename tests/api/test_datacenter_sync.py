@@ -3,7 +3,12 @@ of a peer instance (uvicorn, ZooKeeper behind it), as two framework instances do
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
 
 from framework.reconciler.launch import NodeCommand
 from framework.reconciler.loop import Reconciler, ReconcilerSettings
@@ -16,7 +21,46 @@ from tests.framework.offers.offer_factory import PRINCIPAL, ROLE
 from tests.framework.reconciler.fakes import FakeMesos
 
 OURS = "http://10.9.0.1:9000"
-DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+
+class FailingPeer:
+    """A peer instance that answers every exchange with 503, counting the attempts."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _fail(self) -> None:
+                peer.requests += 1
+                body = b'{"message": "store unavailable"}'
+                self.send_response(503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_PUT = _fail
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def failing_peer() -> Iterator[FailingPeer]:
+    peer = FailingPeer()
+    try:
+        yield peer
+    finally:
+        peer.close()
 
 
 def _record(node: str, host: str) -> TaskRecord:
@@ -37,16 +81,17 @@ def _sync_block(rec: Reconciler, url: str) -> Any:
     return next(b for b in phase.blocks if b.name == url)
 
 
-async def test_seeds_are_exchanged_both_ways_and_a_dead_peer_backs_off(
-    api_url: str, view: StoreView, store: ZooKeeperStore
+async def test_seeds_are_exchanged_both_ways_and_a_failing_peer_backs_off(
+    api_url: str, view: StoreView, store: ZooKeeperStore, failing_peer: FailingPeer
 ) -> None:
+    down = failing_peer.url
     # The peer instance runs dc2 of the cluster.
     store.put_config("demo", {"nodes": 3, "data_center": "dc2"}, None)
     for i in range(3):
         launch(view, "demo", f"node-{i}")
     # This instance runs dc1, with two seeds placed.
     local = MemoryStore()
-    local.put_config("demo", {"nodes": 3, "data_center": "dc1", "peers": [api_url, DOWN]}, None)
+    local.put_config("demo", {"nodes": 3, "data_center": "dc1", "peers": [api_url, down]}, None)
     for i, host in enumerate(("10.1.0.1", "10.1.0.2")):
         local.put_task(_record(f"node-{i}", host), None)
     clock = [1000.0]
@@ -73,6 +118,14 @@ async def test_seeds_are_exchanged_both_ways_and_a_dead_peer_backs_off(
     assert rec.synced_peers("demo") == {api_url}
     await rec.cycle()
     assert _sync_block(rec, api_url).status is Status.COMPLETE
-    dead = _sync_block(rec, DOWN)
+    dead = _sync_block(rec, down)
     assert dead.status is Status.PENDING and "waiting for a first exchange" in dead.message
-    assert rec._peers.next_try[("demo", DOWN)] > clock[0]
+    # A failing peer is not asked again every cycle: it waits out its backoff.
+    tried = failing_peer.requests
+    assert tried >= 1
+    for _ in range(3):
+        await rec.cycle()
+    assert failing_peer.requests == tried
+    clock[0] += 120
+    await rec.cycle()
+    assert failing_peer.requests > tried

@@ -117,6 +117,20 @@ class CqlProbe:
         async with self._lock:
             return await asyncio.to_thread(self._query)
 
+    def _run(self, statement: str, timeout: float) -> list[dict[str, Any]]:
+        try:
+            if self._session is None:
+                self._connect()
+            return [row._asdict() for row in self._session.execute(statement, timeout=timeout)]
+        except Exception:
+            self._close()
+            raise
+
+    async def execute(self, statement: str, timeout: float) -> list[dict[str, Any]]:
+        """Run one statement on this node (schema of a backup); rows as dicts. Raises on failure."""
+        async with self._lock:
+            return await asyncio.to_thread(self._run, statement, timeout)
+
     async def close(self) -> None:
         async with self._lock:
             await asyncio.to_thread(self._close)

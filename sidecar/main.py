@@ -46,11 +46,12 @@ class Sidecar:
         self.paths = paths
         self.nodetool = Nodetool(paths, node.ports.jmx)
         self.process = CassandraProcess(jvm_command(node, paths), paths.sandbox, self.nodetool)
+        probe = CqlProbe(node.listen_address, node.ports.native_transport)
         self.state = SidecarState(
             node=node,
             process_alive=lambda: self.process.alive,
             process_pid=lambda: self.process.pid,
-            probe=CqlProbe(node.listen_address, node.ports.native_transport),
+            probe=probe,
             status=StatusSource(
                 node,
                 JmxStatusReader(
@@ -60,7 +61,9 @@ class Sidecar:
             jobs=JobRunner(
                 self.nodetool,
                 self._why_no_jobs,
-                Backups(self.nodetool, node.node, paths.data, paths.volume / "restore-staging"),
+                Backups(
+                    self.nodetool, node.node, paths.data, paths.volume / "restore-staging", probe.execute
+                ),
             ),
         )
         self.applied_seeds: Seeds | None = None

@@ -4,7 +4,7 @@ In order, on the module's one cluster (see conftest): an immutable change is ref
 rule; a cassandra_yaml change together with an upgrade from the previous Cassandra release rolls
 one node at a time under QUORUM traffic, interrupted and continued in the middle; scale 3 -> 4,
 then the cleanup it offers, continued; a repair of one keyspace; a seed whose agent was stopped
-is replaced on another agent; a backup restores every row after a TRUNCATE; delete leaves nothing
+is replaced on another agent; a backup restores a dropped keyspace (schema and rows); delete leaves nothing
 of the cluster in localmesos. Outcomes are read the way an operator would: the API, localmesos
 /master/state, nodetool and cassandra-driver.
 """
@@ -278,23 +278,35 @@ def test_a_seed_whose_agent_was_stopped_is_replaced_on_another_agent(ops: OpsClu
     assert read_rows(ops.session) == expected_rows()
 
 
-def test_a_backup_restores_every_row_after_a_truncate(
+def test_a_backup_restores_a_dropped_keyspace_schema_and_every_row(
     ops: OpsCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     stack = ops.stack
     # One directory all agents see at the same path, as an NFS mount would be.
     location = tmp_path_factory.mktemp("backups")
-    proc = run_cli(stack, "backup", "start", ops.name, "before-truncate", "--location", f"file://{location}",
+    proc = run_cli(stack, "backup", "start", ops.name, "before-drop", "--location", f"file://{location}",
                    "--key-spaces", KEYSPACE, "--wait", "--timeout", "300", timeout=330)  # fmt: skip
     assert proc.returncode == 0, describe(proc)
     for node in ("node-0", "node-1", "node-2", "node-3"):
-        assert (location / "before-truncate" / node / "COMPLETE").is_file(), node
-        assert list((location / "before-truncate" / node / KEYSPACE / "kv").glob("*-Data.db")), node
-    ops.session.execute(f"TRUNCATE {KEYSPACE}.kv", timeout=120)
-    assert read_rows(ops.session) == {}
-    proc = run_cli(stack, "restore", "start", ops.name, "before-truncate", "--location", str(location),
+        assert (location / "before-drop" / node / "COMPLETE").is_file(), node
+        assert list((location / "before-drop" / node / KEYSPACE / "kv").glob("*-Data.db")), node
+        # The keyspace's schema, from the node's server-side DESCRIBE.
+        schema = json.loads((location / "before-drop" / node / KEYSPACE / "schema.json").read_text())
+        assert schema[0].startswith(f"CREATE KEYSPACE {KEYSPACE}"), schema
+        assert any(f"CREATE TABLE {KEYSPACE}.kv" in st for st in schema), schema
+    # The worst mistake short of losing the nodes: the whole keyspace is dropped.
+    ops.session.execute(f"DROP KEYSPACE {KEYSPACE}", timeout=120)
+    assert KEYSPACE not in [
+        r.keyspace_name for r in ops.session.execute("SELECT keyspace_name FROM system_schema.keyspaces")
+    ]
+    proc = run_cli(stack, "restore", "start", ops.name, "before-drop", "--location", str(location),
                    "--wait", "--timeout", "300", timeout=330)  # fmt: skip
     assert proc.returncode == 0, describe(proc)
+    # The keyspace comes back with its replication, and every row at QUORUM.
+    rows = ops.session.execute(
+        "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = %s", (KEYSPACE,)
+    ).one()
+    assert rows is not None and rows.replication.get("dc1") == "3", rows
     assert read_rows(ops.session) == expected_rows()
 
 

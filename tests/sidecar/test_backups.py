@@ -115,6 +115,84 @@ async def test_a_backup_copies_the_snapshot_out_and_a_restore_imports_it_back(tm
     assert files.calls[-1][:4] == ["import", "--", "shop", "kv"]
 
 
+class ScriptedCql:
+    """CQL as the node answers it: server-side DESCRIBE of keyspace shop; records what was run."""
+
+    SCHEMA = [
+        "CREATE KEYSPACE shop WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': '3'};",
+        "CREATE TYPE shop.addr (street text);",
+        "CREATE TABLE shop.kv (k int PRIMARY KEY, v text);",
+    ]
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.run: list[str] = []
+        self.fail_on = fail_on
+
+    async def __call__(self, statement: str, timeout: float) -> list[dict[str, object]]:
+        self.run.append(statement)
+        if self.fail_on and self.fail_on in statement:
+            raise RuntimeError("Unauthorized: no CREATE permission")
+        if statement == 'DESCRIBE KEYSPACE "shop"':
+            return [
+                {"keyspace_name": "shop", "type": "x", "name": "x", "create_statement": c}
+                for c in self.SCHEMA
+            ]
+        return []
+
+
+async def test_the_schema_is_saved_with_the_backup_and_recreated_if_not_exists_by_the_restore(
+    tmp_path: Path,
+) -> None:
+    backups, files, data = _node(tmp_path)
+    backups.cql = cql = ScriptedCql()
+    jobs = JobRunner(backups.nodetool, backups=backups)
+    location = tmp_path / "nfs"
+    location.mkdir()
+    request = MaintenanceRequest("backup", "op", ("node-0",), 1.0, backup_name="b1", location=str(location))
+    done = await _run(jobs, request.job("node-0", 1))
+    assert "schema of 1 keyspace(s) saved" in done
+    saved = location / "b1" / "node-0" / "shop"
+    assert json.loads((saved / "schema.json").read_text()) == ScriptedCql.SCHEMA
+    assert (saved / "keyspace.cql").read_text().startswith("CREATE KEYSPACE shop")
+
+    # The keyspace is dropped: the restore creates it again (only what is missing), then imports.
+    shutil.rmtree(data / "shop")
+    (data / "shop" / TABLE).mkdir(parents=True)  # what CREATE TABLE does on the real node
+    cql.run.clear()
+    restore = MaintenanceRequest("restore", "op2", ("node-0",), 2.0, backup_name="b1", location=str(location))
+    message = await _run(jobs, restore.job("node-0", 1))
+    assert cql.run == [
+        "CREATE KEYSPACE IF NOT EXISTS shop WITH replication = {'class': 'NetworkTopologyStrategy', "
+        "'dc1': '3'};",
+        "CREATE TYPE IF NOT EXISTS shop.addr (street text);",
+        "CREATE TABLE IF NOT EXISTS shop.kv (k int PRIMARY KEY, v text);",
+    ]
+    assert "after 3 schema statement(s)" in message
+    assert [f.name for f in (data / "shop" / TABLE).iterdir() if f.is_file()] == ["nb-1-big-Data.db"]
+
+    # A schema that cannot be created fails the restore naming the statement, before any import.
+    backups.cql = ScriptedCql(fail_on="CREATE TABLE")
+    files.calls.clear()
+    failed = await _ended(jobs, restore.job("node-0", 2))
+    assert failed.state == "FAILED" and "cannot create the schema of shop" in failed.message
+    assert "no CREATE permission" in failed.message and "CREATE TABLE IF NOT EXISTS shop.kv" in failed.message
+    assert not [c for c in files.calls if c[0] == "import"]
+
+
+async def test_a_backup_without_cql_still_saves_the_data_and_says_the_schema_is_missing(
+    tmp_path: Path,
+) -> None:
+    backups, _, _ = _node(tmp_path)
+    backups.cql = ScriptedCql(fail_on="DESCRIBE")
+    jobs = JobRunner(backups.nodetool, backups=backups)
+    location = tmp_path / "nfs"
+    location.mkdir()
+    request = MaintenanceRequest("backup", "op", ("node-0",), 1.0, backup_name="b1", location=str(location))
+    done = await _run(jobs, request.job("node-0", 1))
+    assert "3 file(s) backed up" in done and "schema not saved (RuntimeError: Unauthorized" in done
+    assert (location / "b1" / "node-0" / "COMPLETE").exists()
+
+
 async def test_a_restore_of_a_missing_backup_fails_saying_what_is_missing(tmp_path: Path) -> None:
     backups, _, _ = _node(tmp_path)
     jobs = JobRunner(backups.nodetool, backups=backups)

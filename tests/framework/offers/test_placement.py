@@ -11,7 +11,8 @@ from framework.offers.placement import agent_facts, violation
 from framework.offers.requirements import NodeRequirements
 from model.cluster import parse_placement
 from model.records import TaskRecord
-from tests.framework.offers.offer_factory import PRINCIPAL, ROLE, offer
+from tests.framework.offers.offer_factory import offer
+from tests.framework.offers.test_evaluate import req as evaluate_req
 
 
 def test_agent_facts_are_hostname_attributes_and_fault_domain() -> None:
@@ -69,19 +70,7 @@ def test_rules(rules: str, others: list[dict[str, str]], broken: str | None) -> 
 
 
 def req(node: str, placement: str, **kw: Any) -> NodeRequirements:
-    return NodeRequirements(
-        cluster="c1",
-        node=node,
-        role=ROLE,
-        principal=PRINCIPAL,
-        cpus=1,
-        mem=1024,
-        disk=1024,
-        resource_id=f"{node}-r",
-        persistence_id=f"c1-{node}-data",
-        placement=parse_placement(placement),
-        **kw,
-    )
+    return evaluate_req(node, mem=1024, disk=1024, placement=parse_placement(placement), **kw)
 
 
 def test_group_by_rack_spreads_a_batch_over_the_racks() -> None:

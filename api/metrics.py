@@ -35,15 +35,31 @@ class SchedulerCollector(Collector):
             "1 for the current status of each plan",
             labels=["cluster", "plan", "status"],
         )
+        ready = GaugeMetricFamily(
+            "cassandra_mesos_node_ready",
+            "1 while the node's sidecar says NORMAL and CQL answers, 0 otherwise (alert on 0)",
+            labels=["cluster", "node"],
+        )
+        waiting = GaugeMetricFamily(
+            "cassandra_mesos_nodes_waiting_for_offers",
+            "nodes the scheduler wants to launch and no offer fits (GET /v1/clusters/{c}/offers)",
+            labels=["cluster"],
+        )
         try:
             names = view.store.list_clusters()
             clusters.add_metric([], float(len(names)))
             for cluster in sorted(names):
                 counts: dict[str, int] = {}
-                for record in view.store.get_tasks(cluster).values():
+                records = view.store.get_tasks(cluster)
+                for record in records.values():
                     counts[record.state] = counts.get(record.state, 0) + 1
                 for state, n in sorted(counts.items()):
                     nodes.add_metric([cluster, state], float(n))
+                health = view.node_health(cluster)
+                for node in sorted(records):
+                    h = health.get(node)
+                    ready.add_metric([cluster, node], 1.0 if h is not None and h.is_ready else 0.0)
+                waiting.add_metric([cluster], float(len(view.offer_waits(cluster))))
                 for name, plan in sorted(view.plans(cluster).items()):
                     plans.add_metric([cluster, name, plan_status(plan).value], 1.0)
         except CassandraMesosError as exc:
@@ -52,6 +68,8 @@ class SchedulerCollector(Collector):
         yield clusters
         yield nodes
         yield plans
+        yield ready
+        yield waiting
 
 
 def install_metrics(app: FastAPI, view: SchedulerView) -> CollectorRegistry:

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from cassandra_mesos.zookeeper_server import ZooKeeperServer
 from framework.store.zookeeper import ZooKeeperStore
+from framework.views import OfferWait
 from tests.api.conftest import TOKEN, StoreView, launch
 
 
@@ -31,6 +32,14 @@ def test_metrics(client: TestClient, view: StoreView) -> None:
     assert 'cassandra_mesos_nodes{cluster="demo",state="TASK_RUNNING"} 1.0' in text
     assert 'cassandra_mesos_plan_status{cluster="demo",plan="deploy",status="COMPLETE"} 1.0' in text
     assert "cassandra_mesos_leader 1.0" in text
+    assert 'cassandra_mesos_node_ready{cluster="demo",node="node-0"} 1.0' in text
+    assert 'cassandra_mesos_nodes_waiting_for_offers{cluster="demo"} 0.0' in text
+    launch(view, "demo", "node-0", ready=False, launch_count=2)
+    view.health["demo"].pop("node-0", None)
+    view.waits["demo"] = [OfferWait("node-1", 3.0, None, ())]
+    text = client.get("/metrics").text
+    assert 'cassandra_mesos_node_ready{cluster="demo",node="node-0"} 0.0' in text
+    assert 'cassandra_mesos_nodes_waiting_for_offers{cluster="demo"} 1.0' in text
     # Requests are labelled by route template, not by path.
     assert 'route="/v1/clusters/{cluster}/plans/{plan}"' in text
 

@@ -156,6 +156,7 @@ async function renderCluster(name) {
   }
   plansSection.replaceChildren(...parts);
   const nodes = await getJSON(`/v1/clusters/${name}/nodes`);
+  const waits = await getJSON(`/v1/clusters/${name}/offers`);
   document.getElementById("nodes").replaceChildren(
     el("h2", {}, "Nodes"),
     nodes.length
@@ -163,6 +164,13 @@ async function renderCluster(name) {
           nodes.map((n) => [n.name, badge(n.state), badge(n.mode), n.hostname ?? "",
             n.ports.native_transport ?? "", n.task_id, nodeActions(name, n)]))
       : el("p", { class: "muted" }, "no node launched yet"),
+    ...(waits.length
+      ? [el("h3", {}, "Waiting for an offer"),
+         table(["node", "waiting", "why the latest offers did not fit"],
+           waits.map((w) => [w.node, `${Math.round(w.waiting_s)} s`,
+             w.reasons.length ? el("ul", { class: "offer-reasons" }, ...w.reasons.map((r) => el("li", {}, r)))
+                              : "no offer yet"]))]
+      : []),
   );
 }
 

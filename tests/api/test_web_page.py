@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from framework.store.zookeeper import ZooKeeperStore
+from framework.views import OfferWait
 from model.intents import PlanIntents
 from tests.api.conftest import TOKEN, StoreView, launch
 
@@ -26,6 +27,8 @@ def test_the_pages_buttons_steer_plans_scale_clean_up_and_restart(
     store.put_config("demo", {"nodes": 3}, None)
     for i in range(3):
         launch(view, "demo", f"node-{i}")
+    why = "a9.example: placement rack:IS:r1: rack is 'r3', not 'r1'"
+    view.waits["demo"] = [OfferWait("node-3", 12.0, 1.0, (why,))]
     proc = subprocess.run(
         [node, str(WEB / "drive_page.mjs"), api_url, TOKEN],
         cwd=WEB,
@@ -36,7 +39,9 @@ def test_the_pages_buttons_steer_plans_scale_clean_up_and_restart(
     )
     assert proc.returncode == 0, f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
     steps = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert [s["step"] for s in steps] == ["interrupt", "continue", "scale", "cleanup", "restart", "refused"]
+    names = ["interrupt", "continue", "scale", "cleanup", "restart", "offers", "refused"]
+    assert [s["step"] for s in steps] == names
+    assert steps[5]["notice"] == why
     intents = store.get_intents("demo")
     deploy = PlanIntents.from_json(intents["deploy"])
     assert not deploy.interrupted and deploy.restarts  # interrupted then continued; node-0's restart

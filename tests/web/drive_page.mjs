@@ -57,6 +57,9 @@ promptAnswer = "4";
 await step("scale", '#summary [data-action="scale"]', "scaling from 3 to 4");
 await step("cleanup", '#summary [data-action="cleanup"]', "cleanup of cluster demo started");
 await step("restart", '#nodes tr:nth-child(2) [data-action="restart"]', "restarting node-0");
+// A node the scheduler cannot place shows why.
+const why = await waitFor("offer reasons", () => doc.querySelector("#nodes .offer-reasons li"));
+console.log(JSON.stringify({ step: "offers", notice: why.textContent }));
 // A refused action shows the API's reason, not a silent failure.
 await step("refused", '[data-plan="deploy"] [data-action="continue"]', "is neither interrupted");
 w.close();

@@ -168,29 +168,36 @@ class JmxStatusReader:
     async def _started(self) -> asyncio.subprocess.Process | None:
         if self._proc is not None and self._proc.returncode is None:
             return self._proc
-        proc = await asyncio.create_subprocess_exec(
-            *self._command,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            limit=16 * 1024 * 1024,  # one line per answer; a large ring is a long line
-        )
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self._command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=16 * 1024 * 1024,  # one line per answer; a large ring is a long line
+            )
+        except OSError as e:  # no java where the config says
+            self._start_failed(e)
+            return None
         try:
             hello = await asyncio.wait_for(self._line(proc), self._start_timeout_s)
             if json.loads(hello).get("hello") != 1:
                 raise ValueError(f"unexpected first line {hello[:200]!r}")
         except (TimeoutError, EOFError, ValueError, AttributeError) as e:
             await _kill(proc)
-            self._failed_starts += 1
-            if self.using_fallback:
-                log.warning(
-                    "the JMX status helper failed to start %d times (last: %s); /status now uses nodetool",
-                    self._failed_starts,
-                    e or type(e).__name__,
-                )
+            self._start_failed(e)
             return None
         self._failed_starts = 0
         self._proc = proc
         return proc
+
+    def _start_failed(self, e: BaseException) -> None:
+        self._failed_starts += 1
+        if self.using_fallback:
+            log.warning(
+                "the JMX status helper failed to start %d times (last: %s); /status now uses nodetool",
+                self._failed_starts,
+                str(e) or type(e).__name__,
+            )
 
     async def _ask(self, proc: asyncio.subprocess.Process) -> NodeView:
         assert proc.stdin is not None

@@ -172,3 +172,15 @@ async def test_a_helper_that_cannot_start_falls_back_to_nodetool_for_good(tmp_pa
 def test_a_malformed_answer_is_refused(body: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="not a status answer"):
         view_from_json(body)
+
+
+async def test_a_helper_command_that_does_not_exist_falls_back_too(tmp_path: Path) -> None:
+    fallback = FallbackReader()
+    r = JmxStatusReader([str(tmp_path / "no-such-java"), "JmxStatus.java"], fallback)
+    try:
+        for _ in range(JmxStatusReader.MAX_FAILED_STARTS - 1):
+            with pytest.raises(StatusUnavailable, match="did not start"):
+                await r.read()
+        assert (await r.read()).source == "nodetool"
+    finally:
+        await r.close()

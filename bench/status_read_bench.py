@@ -112,9 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reads", type=int, default=10)
     args = parser.parse_args()
-    print(
-        f"# {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}"
-    )
+    print(f"# {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}")
     seeds = SeedsServer()
     try:
         seeds.set("node-0", is_seed=True, seeds=[])

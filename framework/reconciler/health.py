@@ -64,8 +64,9 @@ def carry_mode(previous: NodeHealth | None, observed: NodeHealth) -> NodeHealth:
     """Keep a node's last known mode while only the mode is unknown.
 
     The sidecar reads the mode over JMX (nodetool, a JVM per call, when its resident reader
-    cannot run), which can time out on an overloaded host while the node itself answers CQL. Without this, every such timeout turns an UN node
-    UNKNOWN and sends its finished block back to STARTED. A real change of mode (JOINING,
+    cannot run), which can time out on an overloaded host while the node itself answers CQL.
+    Without this, every such timeout turns an UN node UNKNOWN and sends its finished block back
+    to STARTED. A real change of mode (JOINING,
     LEAVING, DRAINED...) is still taken at once, and so is a node that stops answering CQL.
     """
     if (

@@ -24,6 +24,9 @@ Json = dict[str, Any]
 # Offers no pending node can use are declined for this long; a REVIVE clears the filter when
 # work appears, so a long filter costs nothing and keeps the master from re-offering them.
 LONG_DECLINE_SECONDS = 3600.0
+# Reasons kept per unplaced node (one per offer weighed): thousands of agents must not mean
+# thousands of strings per node per batch.
+MAX_WAIT_REASONS = 20
 RACK_ATTRIBUTE = "rack"
 
 
@@ -452,7 +455,8 @@ def plan_offers(
                         shared.setdefault(req.cluster, {n: decision.ports[n] for n in req.shared_port_names})
                     break
                 first_reason = first_reason or f"{req.cluster}/{req.node}: {decision.reason}"
-                why[req.key].append(f"{view.hostname or view.agent_id}: {decision.reason}")
+                if len(why[req.key]) < MAX_WAIT_REASONS:
+                    why[req.key].append(f"{view.hostname or view.agent_id}: {decision.reason}")
             if chosen is not None:
                 break
         if chosen is not None:

@@ -75,8 +75,6 @@ Json = dict[str, Any]
 T = TypeVar("T")
 # Launches in flight at once within one cycle (each: one ZooKeeper write, then one ACCEPT).
 LAUNCH_CONCURRENCY = 8
-# Per waiting node, the reasons kept for the API: one per offer weighed, and agents can be many.
-MAX_WAIT_REASONS = 20
 # A sidecar is asked again to start or stop the same job at most this often.
 JOB_CALL_RETRY_S = 5.0
 MaintenanceAction = StartJob | RecordJobResult | StopJob | OfferCleanup
@@ -586,11 +584,7 @@ class Reconciler:
                     self._waits.pop((fit.node.cluster, fit.node.node), None)
                 for unplaced, why in result.waiting.items():
                     node_key = (unplaced.cluster, unplaced.node)
-                    self._waits[node_key] = (
-                        self._waits.get(node_key, (now,))[0],
-                        now,
-                        why[:MAX_WAIT_REASONS],
-                    )
+                    self._waits[node_key] = (self._waits.get(node_key, (now,))[0], now, why)
                 await asyncio.gather(*(launch(fit) for fit in result.fits))
                 for offer_id, ops in result.cleanups.items():
                     log.info("offer %s: destroying and unreserving orphaned resources", offer_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from framework.offers.evaluate import Fit, NoFit, PlacementContext, evaluate, plan_offers
+from framework.offers.evaluate import MAX_WAIT_REASONS, Fit, NoFit, PlacementContext, evaluate, plan_offers
 from framework.offers.placement import agent_facts, violation
 from framework.offers.requirements import NodeRequirements
 from model.cluster import parse_placement
@@ -126,3 +126,10 @@ def test_a_node_left_unplaced_gets_the_reason_of_every_offer_weighed() -> None:
     # A node pinned to its agent (its volume is there) waits for that agent's offer.
     pinned = plan_offers([offer("a1", "o1")], [req("node-1", "", agent_id="a9")], PlacementContext({}, 1))
     assert list(pinned.waiting.values()) == [("no offer from agent a9",)]
+
+
+def test_reasons_kept_per_unplaced_node_are_capped() -> None:
+    offers = [offer(f"a{i}", f"o{i}", rack="r1") for i in range(MAX_WAIT_REASONS + 15)]
+    plan = plan_offers(offers, [req("node-0", "rack:IS:r2")], PlacementContext({}, 1))
+    (reasons,) = plan.waiting.values()
+    assert len(reasons) == MAX_WAIT_REASONS and len(plan.declines) == MAX_WAIT_REASONS + 15

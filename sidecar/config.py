@@ -326,10 +326,12 @@ def nodetool_command(paths: NodePaths, jmx_port: int, args: Sequence[str]) -> tu
 JMX_STATUS_SOURCE = Path(__file__).with_name("JmxStatus.java")
 
 
-def jmx_status_command(paths: NodePaths, jmx_port: int) -> tuple[str, ...]:
-    """The resident status helper (``sidecar.node_status``): a single-file Java program compiled
-    in memory at start, so nothing is built or shipped but its source. It needs no Cassandra
-    classes: every value it reads over JMX is a JDK type."""
+def jmx_status_command(paths: NodePaths, jmx_port: int, classes: Path | None = None) -> tuple[str, ...]:
+    """The resident status helper (``sidecar.node_status``): nothing is built or shipped but its
+    source. With ``classes`` (where ``compile_jmx_status`` put it) it runs compiled; without, the
+    JDK's source launcher compiles it in memory at every start (and keeps the compiler's classes:
+    ≈45 MiB more). It needs no Cassandra classes: every value it reads over JMX is a JDK type."""
+    launch = ("-cp", str(classes), "JmxStatus") if classes is not None else (str(JMX_STATUS_SOURCE),)
     return (
         str(paths.java),
         "-Xmx64m",
@@ -338,7 +340,7 @@ def jmx_status_command(paths: NodePaths, jmx_port: int) -> tuple[str, ...]:
         "-Xss512k",
         f"-Djava.io.tmpdir={paths.tmp}",
         f"-Duser.home={paths.sandbox}",
-        str(JMX_STATUS_SOURCE),
+        *launch,
         "127.0.0.1",
         str(jmx_port),
     )

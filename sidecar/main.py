@@ -23,12 +23,20 @@ from model.errors import InvalidInput
 from model.node_config import NodeConfig
 from sidecar.backups import Backups
 from sidecar.cassandra_process import CassandraProcess, task_exit_code
-from sidecar.config import NodePaths, Seeds, dump_yaml, jmx_status_command, jvm_command, render
+from sidecar.config import (
+    JMX_STATUS_SOURCE,
+    NodePaths,
+    Seeds,
+    dump_yaml,
+    jmx_status_command,
+    jvm_command,
+    render,
+)
 from sidecar.config import cassandra_yaml as yaml_of
 from sidecar.files import prepare_dirs, write_atomically, write_config
 from sidecar.http import CqlProbe, SidecarState, StatusSource, build_app, serve
 from sidecar.jobs import JobRunner
-from sidecar.node_status import JmxStatusReader, NodetoolStatusReader
+from sidecar.node_status import JmxStatusReader, NodetoolStatusReader, compile_jmx_status
 from sidecar.nodetool import Nodetool
 from sidecar.runtime import resolve_cassandra_lib, resolve_java
 from sidecar.seeds import SeedsClient, SeedsUnavailable, watch_seeds
@@ -54,9 +62,7 @@ class Sidecar:
             probe=probe,
             status=StatusSource(
                 node,
-                JmxStatusReader(
-                    jmx_status_command(paths, node.ports.jmx), NodetoolStatusReader(self.nodetool)
-                ),
+                JmxStatusReader(self._jmx_status_command, NodetoolStatusReader(self.nodetool)),
             ),
             jobs=JobRunner(
                 self.nodetool,
@@ -67,6 +73,10 @@ class Sidecar:
             ),
         )
         self.applied_seeds: Seeds | None = None
+
+    def _jmx_status_command(self) -> tuple[str, ...]:
+        classes = compile_jmx_status(self.paths.java, JMX_STATUS_SOURCE, self.paths.tmp / "jmx-status")
+        return jmx_status_command(self.paths, self.node.ports.jmx, classes)
 
     def _why_no_jobs(self) -> str | None:
         if not self.process.alive or self.state.phase != "running":

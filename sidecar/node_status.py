@@ -14,14 +14,41 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from model.errors import CassandraMesosError
 from sidecar.nodetool import Nodetool, NodetoolError, RingMember
 
 log = logging.getLogger("sidecar")
+
+
+def compile_jmx_status(java: Path, source: Path, out: Path) -> Path | None:
+    """``javac`` the helper into ``out`` once (≈1 CPU-second); the directory to run it from, or
+    None when this JDK has no javac or it failed (the source launcher is tried then)."""
+    if (out / "JmxStatus.class").is_file():
+        return out
+    javac = java.with_name("javac")
+    if not javac.is_file():
+        return None
+    try:
+        done = subprocess.run(
+            [str(javac), "-J-Xmx64m", "-d", str(out), str(source)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        log.warning("compiling the JMX status helper failed (%s); it runs from source", e)
+        return None
+    if done.returncode != 0 or not (out / "JmxStatus.class").is_file():
+        log.warning("javac of the JMX status helper exited %d: %s", done.returncode, done.stderr[-500:])
+        return None
+    return out
 
 
 class StatusUnavailable(CassandraMesosError):
@@ -127,7 +154,8 @@ class JmxStatusReader:
     """One resident helper process; restarted after it fails, nodetool when it cannot start.
 
     ``command`` starts the helper (see ``sidecar.config.jmx_status_command``): it prints a hello
-    line, then answers each "status" line with one JSON line.
+    line, then answers each "status" line with one JSON line. A callable is asked for the command
+    (in a thread) before each start: it may compile the helper first.
     """
 
     START_TIMEOUT_S = 90.0  # compiling the single-file program on a loaded host
@@ -137,12 +165,12 @@ class JmxStatusReader:
 
     def __init__(
         self,
-        command: Sequence[str],
+        command: Sequence[str] | Callable[[], Sequence[str]],
         fallback: StatusReader,
         start_timeout_s: float = START_TIMEOUT_S,
         read_timeout_s: float = READ_TIMEOUT_S,
     ) -> None:
-        self._command = tuple(command)
+        self._command = command
         self._fallback = fallback
         self._start_timeout_s = start_timeout_s
         self._read_timeout_s = read_timeout_s
@@ -169,8 +197,9 @@ class JmxStatusReader:
         if self._proc is not None and self._proc.returncode is None:
             return self._proc
         try:
+            command = await asyncio.to_thread(self._command) if callable(self._command) else self._command
             proc = await asyncio.create_subprocess_exec(
-                *self._command,
+                *command,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 limit=16 * 1024 * 1024,  # one line per answer; a large ring is a long line

@@ -15,7 +15,15 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sidecar.node_status import JmxStatusReader, NodeView, StatusUnavailable, view_from_json
+import jvm
+from sidecar.config import JMX_STATUS_SOURCE
+from sidecar.node_status import (
+    JmxStatusReader,
+    NodeView,
+    StatusUnavailable,
+    compile_jmx_status,
+    view_from_json,
+)
 
 ANSWER = {
     "ok": True,
@@ -184,3 +192,38 @@ async def test_a_helper_command_that_does_not_exist_falls_back_too(tmp_path: Pat
         assert (await r.read()).source == "nodetool"
     finally:
         await r.close()
+
+
+async def test_a_command_factory_is_asked_before_each_start(tmp_path: Path) -> None:
+    script = tmp_path / "helper.py"
+    script.write_text(HELPER)
+    starts = tmp_path / "starts"
+    asked: list[int] = []
+
+    def command() -> list[str]:
+        asked.append(1)
+        return [sys.executable, str(script), "die-after-one", str(starts), json.dumps(ANSWER)]
+
+    r = JmxStatusReader(command, FallbackReader())
+    try:
+        await r.read()
+        with pytest.raises(StatusUnavailable):
+            await r.read()
+        await r.read()
+    finally:
+        await r.close()
+    assert len(asked) == 2 and starts.read_text() == "xx"
+
+
+def test_the_helper_is_compiled_once_and_none_without_javac(tmp_path: Path) -> None:
+    java = jvm.find_java17()
+    out = tmp_path / "classes"
+    assert compile_jmx_status(java, JMX_STATUS_SOURCE, out) == out
+    assert (out / "JmxStatus.class").is_file()
+    stamp = (out / "JmxStatus.class").stat().st_mtime_ns
+    assert compile_jmx_status(java, JMX_STATUS_SOURCE, out) == out  # already there: not again
+    assert (out / "JmxStatus.class").stat().st_mtime_ns == stamp
+    jre = tmp_path / "jre" / "bin"
+    jre.mkdir(parents=True)
+    (jre / "java").symlink_to(java)
+    assert compile_jmx_status(jre / "java", JMX_STATUS_SOURCE, tmp_path / "other") is None

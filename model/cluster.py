@@ -146,6 +146,8 @@ def parse_placement(text: str) -> tuple[PlacementRule, ...]:
             raise ValueError(f"placement constraint {raw!r}: {op} needs a value")
         if op == "MAX_PER" and not (value or "").isdigit():
             raise ValueError(f"placement constraint {raw!r}: MAX_PER needs a positive integer")
+        if op == "GROUP_BY" and value is not None and not value.isdigit():
+            raise ValueError(f"placement constraint {raw!r}: GROUP_BY takes the number of values, an integer")
         if op in ("LIKE", "UNLIKE"):
             try:
                 re.compile(value or "")

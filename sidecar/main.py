@@ -54,12 +54,13 @@ class Sidecar:
         self.paths = paths
         self.nodetool = Nodetool(paths, node.ports.jmx)
         self.process = CassandraProcess(jvm_command(node, paths), paths.sandbox, self.nodetool)
-        probe = CqlProbe(node.listen_address, node.ports.native_transport)
+        # The schema of backups gets a session of its own: a slow DDL must not hold up /ready.
+        self.schema_cql = CqlProbe(node.listen_address, node.ports.native_transport)
         self.state = SidecarState(
             node=node,
             process_alive=lambda: self.process.alive,
             process_pid=lambda: self.process.pid,
-            probe=probe,
+            probe=CqlProbe(node.listen_address, node.ports.native_transport),
             status=StatusSource(
                 node,
                 JmxStatusReader(self._jmx_status_command, NodetoolStatusReader(self.nodetool)),
@@ -68,7 +69,11 @@ class Sidecar:
                 self.nodetool,
                 self._why_no_jobs,
                 Backups(
-                    self.nodetool, node.node, paths.data, paths.volume / "restore-staging", probe.execute
+                    self.nodetool,
+                    node.node,
+                    paths.data,
+                    paths.volume / "restore-staging",
+                    self.schema_cql.execute,
                 ),
             ),
         )
@@ -160,6 +165,7 @@ class Sidecar:
             if self.process.alive:  # an exception above: never leave the JVM behind
                 await self.process.stop(min(node.kill_grace_period_s, 30.0))
             await self.state.probe.close()
+            await self.schema_cql.close()
             await self.state.status.close()
             await stop_server()
 

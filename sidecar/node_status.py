@@ -158,7 +158,7 @@ class JmxStatusReader:
     (in a thread) before each start: it may compile the helper first.
     """
 
-    START_TIMEOUT_S = 90.0  # compiling the single-file program on a loaded host
+    START_TIMEOUT_S = 90.0  # a JVM start (from source: with a compile) on a loaded host
     READ_TIMEOUT_S = 30.0
     # Starts in a row that end before the hello line: the helper cannot run here.
     MAX_FAILED_STARTS = 3
@@ -240,8 +240,11 @@ class JmxStatusReader:
             await _kill(proc)
             self._proc = None
             raise StatusUnavailable(f"JMX status helper: {type(e).__name__}: {e}") from e
-        if not body.get("ok"):
-            raise StatusUnavailable(f"JMX: {body.get('error', 'no answer')}")
+        if not isinstance(body, dict) or not body.get("ok"):
+            error = (
+                body.get("error", "no answer") if isinstance(body, dict) else f"not an object: {line[:200]!r}"
+            )
+            raise StatusUnavailable(f"JMX: {error}")
         try:
             return view_from_json(body)
         except ValueError as e:

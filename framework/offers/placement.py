@@ -90,7 +90,7 @@ def _broken(rule: PlacementRule, facts: Facts, others: Sequence[Facts]) -> str |
             return f"{rule.field} {value!r} already holds {counts[value]} node(s) of the cluster"
         return None
     if op == "GROUP_BY":
-        expected = int(rule.value) if rule.value and rule.value.isdigit() else 0
+        expected = int(rule.value) if rule.value else 0  # parse_placement admits digits only
         seen = set(counts) | {value}
         least = 0 if len(seen) < expected else min(counts[v] for v in seen)
         if counts[value] > least:

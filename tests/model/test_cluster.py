@@ -76,6 +76,7 @@ def test_api_md_example_is_valid() -> None:
         ({"racks": ["a", "a"]}, "racks: rack names must be unique"),
         ({"placement": "hostname"}, "placement: placement constraint 'hostname' must look like"),
         ({"placement": "hostname:MAX_PER:x"}, "MAX_PER needs a positive integer"),
+        ({"placement": "rack:GROUP_BY:three"}, "GROUP_BY takes the number of values"),
         ({"placement": "rack:LIKE:("}, "bad regular expression"),
         ({"placement": "rack:IS"}, "IS needs a value"),
         ({"ssl_storage_port": 7001}, "ssl_storage_port: set storage_port too"),

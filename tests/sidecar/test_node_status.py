@@ -62,6 +62,8 @@ HELPER = textwrap.dedent(
             print(json.dumps({"ok": False, "error": "ConnectException: Connection refused"}), flush=True)
         elif behaviour == "hang":
             time.sleep(60)
+        elif behaviour == "list":
+            print("[1, 2]", flush=True)
         else:
             print(json.dumps(answer), flush=True)
         served += 1
@@ -227,3 +229,12 @@ def test_the_helper_is_compiled_once_and_none_without_javac(tmp_path: Path) -> N
     jre.mkdir(parents=True)
     (jre / "java").symlink_to(java)
     assert compile_jmx_status(jre / "java", JMX_STATUS_SOURCE, tmp_path / "other") is None
+
+
+async def test_an_answer_that_is_not_an_object_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    r, _, _ = reader(tmp_path, "list")
+    try:
+        with pytest.raises(StatusUnavailable, match="not an object"):
+            await r.read()
+    finally:
+        await r.close()

@@ -36,6 +36,22 @@ async def subscribed(store: MemoryStore) -> tuple[Reconciler, FakeMesos]:
     return rec, mesos
 
 
+def running_node_0(ports: dict[str, int], genesis_nodes: int) -> TaskRecord:
+    """node-0 of c1, placed on agent-1 with ``ports`` and running (task c1__node-0__a)."""
+    rec = TaskRecord(
+        "c1",
+        "node-0",
+        {"task_id": {"value": "c1__node-0__a"}, "agent_id": {"value": "agent-1"}},
+        extra={
+            "genesis_nodes": genesis_nodes,
+            "bootstrap": False,
+            "ports": ports,
+            "hostname": "agent-1.example",
+        },
+    )
+    return rec.with_status({"state": "TASK_RUNNING"})
+
+
 def update(task_id: str, state: str, agent: str = "agent-1", **extra: Any) -> dict[str, Any]:
     status = {"task_id": {"value": task_id}, "state": state, "agent_id": {"value": agent}, **extra}
     return {"type": "UPDATE", "update": {"status": status}}
@@ -221,13 +237,7 @@ async def test_a_node_placed_later_shares_the_storage_ports_of_the_nodes_already
         "jmx": 31503,
         "sidecar": 31504,
     }
-    first = TaskRecord(
-        "c1",
-        "node-0",
-        {"task_id": {"value": "c1__node-0__a"}, "agent_id": {"value": "agent-1"}},
-        extra={"genesis_nodes": 2, "bootstrap": False, "ports": placed, "hostname": "agent-1.example"},
-    )
-    store.put_task(first.with_status({"state": "TASK_RUNNING"}), None)
+    store.put_task(running_node_0(placed, genesis_nodes=2), None)
     rec, _ = await subscribed(store)
     await rec.on_event({"type": "OFFERS", "offers": {"offers": [offer(agent="agent-2", offer_id="o2")]}})
     await rec.cycle()
@@ -293,13 +303,7 @@ async def test_a_new_cluster_takes_storage_ports_no_other_cluster_shares() -> No
     store.put_config("c2", {**SPEC, "storage_port": 31097}, None)  # named, nothing placed yet
     store.put_config("c3", SPEC, None)
     held = {"storage": 31099, "ssl_storage": 31100, "native_transport": 31000, "jmx": 31001, "sidecar": 31002}
-    first = TaskRecord(
-        "c1",
-        "node-0",
-        {"task_id": {"value": "c1__node-0__a"}, "agent_id": {"value": "agent-1"}},
-        extra={"genesis_nodes": 1, "bootstrap": False, "ports": held, "hostname": "agent-1.example"},
-    )
-    store.put_task(first.with_status({"state": "TASK_RUNNING"}), None)
+    store.put_task(running_node_0(held, genesis_nodes=1), None)
     rec, _ = await subscribed(store)
     await rec.on_event(
         {
